@@ -1,0 +1,151 @@
+"""Mini-batch training: one step at a time, a generator of step statistics, and a step trace.
+
+One step on the mini-batch (X_b, Y_b) of ``batch_size`` rows:
+
+    pass  = network.backprop(X_b, Y_b)          forward, loss, δˡ, dWˡ, dbˡ   (see network.py)
+    θ     ← optimizer.update(θ, ∂L/∂θ)          e.g. W ← W − η dW
+
+Each epoch visits the n training rows once, in an order drawn from the trainer's own
+``np.random.default_rng(seed)``, so the same seed and settings give bit-identical weights.
+A step whose loss or gradients are not finite raises ``DivergenceError`` before any weight
+changes, so the network keeps its last good values.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from engine.network import Network
+from engine.optim import Optimizer, Regularizer
+
+MAX_BATCH_SIZE = 65536
+
+
+class DivergenceError(ArithmeticError):
+    """The loss or a gradient became NaN or infinite."""
+
+
+@dataclass
+class StepStats:
+    step: int                 # steps done so far, this one included
+    epoch: int                # whole epochs completed
+    loss: float               # mini-batch loss, regularisation included
+    accuracy: float | None    # mini-batch accuracy (classification only)
+    grad_norms: list[float]   # ‖dWˡ‖ (Frobenius), one per layer
+    batch_size: int
+    trace: "Trace | None" = None
+
+
+@dataclass
+class Trace:
+    """One training step as its named matrices, layer lists indexed from layer 1 at 0."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    W: list[np.ndarray]
+    b: list[np.ndarray]
+    z: list[np.ndarray]
+    a: list[np.ndarray]
+    error: np.ndarray            # Y − aᴸ (target − output)
+    delta: list[np.ndarray]
+    dW: list[np.ndarray]
+    db: list[np.ndarray]
+    W_new: list[np.ndarray]
+    b_new: list[np.ndarray]
+    loss: float
+    learning_rate: float
+    activations: list[str] = field(default_factory=list)
+    loss_name: str = ""
+
+
+def evaluate(network: Network, X: np.ndarray, Y: np.ndarray, labels=None) -> tuple[float, float | None]:
+    """(loss, accuracy) of the network on a whole set; accuracy only when labels are given."""
+    a = network.forward(X)
+    loss = network.loss.f(a, np.asarray(Y, dtype=a.dtype))
+    accuracy = None if labels is None else float(np.mean(network.classify(a) == labels))
+    return loss, accuracy
+
+
+class Trainer:
+    """Trains ``network`` on (X, Y) with ``optimizer``; labels (n,) enable accuracy."""
+
+    def __init__(self, network: Network, X, Y, optimizer: Optimizer, batch_size: int = 10,
+                 regularizer: Regularizer | None = None, labels=None, seed: int = 0):
+        self.network = network
+        self.X = np.ascontiguousarray(X, dtype=network.dtype)
+        self.Y = np.ascontiguousarray(Y, dtype=network.dtype)
+        if len(self.X) == 0:
+            raise ValueError("the training set is empty: give at least one sample")
+        if self.X.shape != (len(self.X), network.sizes[0]) or self.Y.shape != (len(self.X), network.sizes[-1]):
+            raise ValueError(f"X {self.X.shape} and Y {self.Y.shape} do not fit a {network.sizes} network: "
+                             f"expected (n, {network.sizes[0]}) and (n, {network.sizes[-1]})")
+        self.labels = None if labels is None else np.asarray(labels)
+        self.optimizer = optimizer
+        self.regularizer = regularizer or Regularizer()
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(self.X))
+        self.position = 0
+        self.step_count = 0
+        self.epoch = 0
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size={value!r} is out of range: must be a whole number from 1 to {MAX_BATCH_SIZE}")
+        self._batch_size = int(value)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def next_batch(self) -> np.ndarray:
+        """Row indices of the next mini-batch; a new shuffled order starts each epoch."""
+        rows = self.order[self.position:self.position + self.batch_size]
+        self.position += len(rows)
+        if self.position >= len(self.X):
+            self.epoch += 1
+            self.position = 0
+            self.order = self.rng.permutation(len(self.X))
+        return rows
+
+    def step(self, trace: bool = False) -> StepStats:
+        """Train on one mini-batch; ``trace`` also records the step's matrices."""
+        rows = self.next_batch()
+        X, Y = self.X[rows], self.Y[rows]
+        p = self.network.backprop(X, Y, self.regularizer)
+        grad_norms = [float(np.sqrt(np.vdot(dW, dW))) for dW in p.dW]
+        if not (math.isfinite(p.loss) and all(map(math.isfinite, grad_norms))):
+            raise DivergenceError(
+                f"training diverged at step {self.step_count + 1}: the loss became {p.loss} — "
+                f"learning_rate={self.optimizer.learning_rate:g} is probably too high; lower it and reset")
+        before = [(l.W.copy(), l.b.copy()) for l in self.network.layers] if trace else None
+        self.optimizer.update(self.network.parameters(), [g for dW, db in zip(p.dW, p.db) for g in (dW, db)])
+        self.step_count += 1
+        accuracy = None
+        if self.labels is not None:
+            accuracy = float(np.mean(self.network.classify(p.a[-1]) == self.labels[rows]))
+        stats = StepStats(self.step_count, self.epoch, p.loss, accuracy, grad_norms, len(rows))
+        if trace:
+            net = self.network
+            stats.trace = Trace(
+                X=p.X, Y=p.Y, W=[W for W, _ in before], b=[b for _, b in before], z=p.z, a=p.a,
+                error=p.Y - p.a[-1], delta=p.delta, dW=p.dW, db=p.db,
+                W_new=[l.W.copy() for l in net.layers], b_new=[l.b.copy() for l in net.layers],
+                loss=p.loss, learning_rate=self.optimizer.learning_rate,
+                activations=net.activations, loss_name=net.loss.name)
+        return stats
+
+    def steps(self, count: int | None = None) -> Iterator[StepStats]:
+        """Yield the statistics of ``count`` steps, or forever when count is None."""
+        done = 0
+        while count is None or done < count:
+            yield self.step()
+            done += 1
