@@ -71,6 +71,7 @@ class Dataset:
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
+    value = value.item() if isinstance(value, np.generic) else value  # show 3, not np.int64(3)
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise ValueError(f"{name}={value!r} is not an integer: must be an integer between {low} and {high}")
     if not low <= value <= high:
@@ -79,10 +80,11 @@ def _check_int(name: str, value, low: int, high: int) -> int:
 
 
 def _check_real(name: str, value, low: float, high: float) -> float:
+    value = value.item() if isinstance(value, np.generic) else value
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{name}={value!r} is not a finite number: must be between {low} and {high}")
+        raise ValueError(f"{name}={value!r} is not a finite number: must be between {low:g} and {high:g}")
     if not low <= value <= high:
-        raise ValueError(f"{name}={value!r} is out of range: must be between {low} and {high}")
+        raise ValueError(f"{name}={value!r} is out of range: must be between {low:g} and {high:g}")
     return float(value)
 
 
@@ -214,7 +216,7 @@ def one_hot(y: np.ndarray, k: int) -> np.ndarray:
         raise ValueError(f"y has shape {y.shape} and dtype {y.dtype}: must be a 1-D array of integers")
     outside = y[(y < 0) | (y >= k)]
     if outside.size:
-        raise ValueError(f"y contains {outside[0]!r}: labels must be integers in [0, {k}) for k={k}")
+        raise ValueError(f"y contains {outside[0].item()!r}: labels must be integers in [0, {k}) for k={k}")
     Y = np.zeros((len(y), k))
     Y[np.arange(len(y)), y] = 1.0
     return Y
