@@ -59,6 +59,8 @@ class Trace:
     learning_rate: float
     activations: list[str] = field(default_factory=list)
     loss_name: str = ""
+    fprime: list[np.ndarray | None] = field(default_factory=list)  # fˡ'(zˡ); None where not element-wise (softmax)
+    grad_a: list[np.ndarray | None] = field(default_factory=list)  # ∂L/∂aˡ = δˡ⁺¹·Wˡ⁺¹ᵀ; None for the output layer
 
 
 def evaluate(network: Network, X: np.ndarray, Y: np.ndarray, labels=None) -> tuple[float, float | None]:
@@ -140,7 +142,9 @@ class Trainer:
                 error=p.Y - p.a[-1], delta=p.delta, dW=p.dW, db=p.db,
                 W_new=[l.W.copy() for l in net.layers], b_new=[l.b.copy() for l in net.layers],
                 loss=p.loss, learning_rate=self.optimizer.learning_rate,
-                activations=net.activations, loss_name=net.loss.name)
+                activations=net.activations, loss_name=net.loss.name,
+                fprime=[l.activation.df(z, a) if l.activation.df else None for l, z, a in zip(net.layers, p.z, p.a)],
+                grad_a=[p.delta[l + 1] @ before[l + 1][0].T for l in range(len(net.layers) - 1)] + [None])
         return stats
 
     def steps(self, count: int | None = None) -> Iterator[StepStats]:
