@@ -79,3 +79,10 @@ export async function getJSON(url) {
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
   return response.json();
 }
+
+// GET a binary frame (the layout above) and decode it.
+export async function getFrame(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return decodeFrame(await response.arrayBuffer());
+}

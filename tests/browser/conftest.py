@@ -38,6 +38,7 @@ def server(tmp_path_factory):
     """Base URL of a live nnplay server; its models directory is a fresh temp dir."""
     port = free_port()
     env = dict(os.environ, NNPLAY_MODELS_DIR=str(tmp_path_factory.mktemp("models")), PYTHONUNBUFFERED="1")
+    env.setdefault("NNPLAY_DATA_DIR", str(ROOT.parent / "shared" / "mnist"))  # CI sets it itself
     log = open(tmp_path_factory.mktemp("server") / "server.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -22,6 +22,7 @@ export function createChart(element, options) {
       const v = p.values[s.key];
       if (v !== null && v !== undefined && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     }
+    if (lo > hi) { lo = 0; hi = 1; } // no finite values yet
     if (yMin !== null) lo = yMin;
     if (yMax !== null) hi = yMax;
     if (!(hi > lo)) { hi = lo + 1; }

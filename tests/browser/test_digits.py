@@ -1,0 +1,146 @@
+"""The Digits page in real Chromium: draw digits with the mouse and have them read, clear the pad,
+train an MNIST network live, and look at what a neuron looks for.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+from playwright.sync_api import expect
+
+
+PAD = 280
+
+
+def ellipse(cx, cy, rx, ry, n=40):
+    return [(cx + rx * math.sin(2 * math.pi * k / n), cy - ry * math.cos(2 * math.pi * k / n)) for k in range(n + 1)]
+
+
+ONE = [[(150, 45), (145, 100), (140, 160), (137, 235)]]
+ZERO = [ellipse(140, 140, 58, 88)]
+
+
+def draw(page, strokes):
+    """Real mouse strokes over the pad: press, move along the path in small steps, release."""
+    box = page.locator("#pad canvas").bounding_box()
+    assert box["width"] == pytest.approx(PAD, abs=1)
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        page.mouse.up()
+
+
+def open_page(page):
+    page.goto("/digits")
+    expect(page.locator("#connection")).to_have_class("connection open")
+    expect(page.locator("#guess")).to_have_text("draw a digit")
+
+
+def canvas_png(page, selector):
+    return page.locator(selector).evaluate("c => c.toDataURL()")
+
+
+def count_pixels(page, selector, channel):
+    """How many pixels of a canvas have a nonzero value in channel 0..3 (R, G, B, alpha)."""
+    return page.locator(selector).evaluate(
+        "(c, k) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = k; i < d.length; i += 4) n += d[i] > 0; return n; }", channel)
+
+
+def test_drawn_one_and_zero_are_read(page, shot_dir):
+    open_page(page)
+    guess = page.locator("#guess")
+
+    draw(page, ONE)
+    expect(guess).to_have_attribute("data-digit", "1", timeout=10_000)
+    expect(page.locator(".bar.best")).to_have_attribute("data-label", "1")
+    assert 20 < count_pixels(page, "#input28", 0) < 300  # the 28×28 input the network saw: a thin stroke
+
+    page.click("#clear")
+    draw(page, ZERO)
+    expect(guess).to_have_attribute("data-digit", "0", timeout=10_000)
+    expect(page.locator(".bar.best")).to_have_attribute("data-label", "0")
+    page.screenshot(path=shot_dir / "digits-read-zero.png", full_page=True)
+
+
+def test_clearing_the_pad_shows_no_guess(page):
+    open_page(page)
+    draw(page, ONE)
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "1", timeout=10_000)
+
+    page.click("#clear")
+    expect(page.locator("#guess")).to_have_text("draw a digit")
+    expect(page.locator("#pad-hint")).to_be_visible()
+    page.wait_for_timeout(300)  # a reading still in flight must not bring a guess back
+    expect(page.locator("#guess")).to_have_text("draw a digit")
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "")
+    expect(page.locator(".bar.best")).to_have_count(0)
+    assert page.locator("#confidence").text_content() == ""
+
+
+def test_undo_removes_the_last_stroke(page):
+    open_page(page)
+    draw(page, ONE)
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "1", timeout=10_000)
+    draw(page, ZERO)
+    expect(page.locator("#guess")).not_to_have_attribute("data-digit", "1", timeout=10_000)
+    page.click("#undo")
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "1", timeout=10_000)
+    page.keyboard.press("Control+z")
+    expect(page.locator("#guess")).to_have_text("draw a digit")
+
+
+def test_training_raises_accuracy_and_changes_the_weight_images(page, mnist_dir, shot_dir):
+    open_page(page)
+    # a smaller training set keeps the run short; the page's default is all 60,000 images
+    expect(page.locator("select[name=mnist_train_size]")).to_have_value("60000")
+    page.select_option("select[name=mnist_train_size]", "10000")
+    train = page.locator("#train")
+    expect(train).to_be_enabled(timeout=30_000)  # the untrained network is built: paused, chance level
+    weights = "#weights canvas"
+    expect(page.locator(weights)).to_have_count(1)
+    expect(page.locator("#accuracy")).not_to_have_text("–")
+    before_png = canvas_png(page, weights)
+    before = float(page.locator("#accuracy").text_content().split()[0])
+
+    train.click()
+    page.wait_for_function(
+        "() => parseFloat(document.querySelector('#accuracy').textContent) >= 85", timeout=60_000)
+    draw(page, ZERO)
+    page.check("input[name=reader][value=live]")
+    expect(page.locator("#net-source")).to_contain_text("training here")
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "0", timeout=10_000)
+    page.screenshot(path=shot_dir / "digits-training.png", full_page=True)
+
+    train.click()  # pause
+    expect(train).to_have_text("▶ Train")
+    after = float(page.locator("#accuracy").text_content().split()[0])
+    assert before < 30 and after > before + 50, (before, after)
+    assert canvas_png(page, weights) != before_png
+    expect(page.locator(".gallery figure").first).to_be_visible(timeout=30_000)  # the evaluation frame
+
+
+def test_clicking_a_neuron_shows_its_weight_image(page, shot_dir):
+    open_page(page)
+    draw(page, ZERO)
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "0", timeout=10_000)
+    before = canvas_png(page, "#neuron-image")
+
+    net = page.locator("#net canvas")
+    box = net.bounding_box()
+    y = box["y"] + box["height"] / 2
+    for x in range(int(box["x"]), int(box["x"] + box["width"]), 3):  # hover until a first-layer neuron
+        page.mouse.move(x, y)
+        if "layer 1," in (net.get_attribute("title") or ""):
+            break
+    else:
+        pytest.fail("no neuron of layer 1 found under the mouse across the network view")
+    page.mouse.click(x, y)
+
+    expect(page.locator("#neuron-title")).to_contain_text("Layer 1, neuron")
+    assert canvas_png(page, "#neuron-image") != before
+    assert count_pixels(page, "#neuron-image", 3) == 28 * 28  # every pixel painted
+    page.screenshot(path=shot_dir / "digits-neuron.png", full_page=True)
