@@ -33,7 +33,9 @@ class Loss:
     def delta(self, activation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Output delta ∂L/∂z, shape (batch, outputs)."""
         if activation.name == self.simplifies_with:
-            return (a - y) / len(a)
+            delta = a - y
+            delta /= len(a)
+            return delta
         return activation.backward(z, a, self.grad(a, y))
 
 

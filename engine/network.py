@@ -135,7 +135,7 @@ class Network:
             if l > 0:
                 delta = self.layers[l - 1].activation.backward(z[l - 1], a[l - 1], grad_a_prev)
         loss = self.loss.f(a[-1], Y)
-        if regularizer is not None:
+        if regularizer is not None and regularizer.active:
             loss += regularizer.penalty([layer.W for layer in self.layers])
             for l, layer in enumerate(self.layers):
                 dWs[l] += regularizer.grad(layer.W)

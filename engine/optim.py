@@ -127,6 +127,11 @@ class Regularizer:
         self.kind = kind
         self.rate = check_range("regularization_rate", rate, 0.0, MAX_REG_RATE)
 
+    @property
+    def active(self) -> bool:
+        """False when the penalty is zero anyway (kind none, or rate 0): then backprop skips it."""
+        return self.kind != "none" and self.rate > 0.0
+
     def penalty(self, weights: list[np.ndarray]) -> float:
         if self.kind == "l1":
             return self.rate * float(sum(np.abs(W).sum() for W in weights))

@@ -1,0 +1,202 @@
+"""A session's ``config`` (docs/protocol.md): checked, completed, and turned into data and a network.
+
+    normalise(current, patch, settings)  -> the complete config, or CommandError naming the field
+    build_data(config, settings, mnist)  -> TrainingData: the inputs as the network sees them
+    build_network(config, data)          -> a fresh Network, seeded by config["seed"]
+    build_trainer(config, network, data) -> a Trainer with the config's optimiser and batch size
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import data as toysets
+from engine.layers import INITS
+from engine.network import Network
+from engine.optim import OPTIMIZERS, REGULARIZERS, Regularizer, make_optimizer
+from engine.train import MAX_BATCH_SIZE, Trainer
+from app.protocol import CommandError, bad, choice, integer, number
+from app.settings import Settings
+
+DATASETS = toysets.CLASSIFICATION + toysets.REGRESSION + toysets.SMALL + ("mnist",)
+PROBLEMS = ("classification", "regression")
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "linear", "softmax")
+LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
+MNIST_TRAIN = 60000
+GRID_RESOLUTION = 48        # neuron maps are GRID_RESOLUTION² pixels
+MAX_MAP_NEURONS = 300       # above this many neurons, only the input and output layers get maps
+
+DEFAULT = {
+    "dataset": "circle", "problem": "classification", "n_samples": 500, "noise": 0.0, "train_ratio": 0.5,
+    "features": ["x1", "x2"], "points": [], "mnist_train_size": MNIST_TRAIN,
+    "hidden": [4, 2], "activation": "tanh", "output": "tanh", "loss": "squared_error", "init": "xavier",
+    "optimizer": "sgd", "learning_rate": 0.03, "batch_size": 10, "regularization": "none",
+    "regularization_rate": 0.0, "seed": 0,
+}
+
+
+def problem_of(dataset: str) -> str:
+    return "regression" if dataset in toysets.REGRESSION else "classification"
+
+
+def is_plane(dataset: str) -> bool:
+    """Data sets whose raw inputs are points (x1, x2) of a plane that neuron maps can cover."""
+    return dataset in toysets.CLASSIFICATION + toysets.REGRESSION + ("xor_table",)
+
+
+def _limit(field: str, message: str) -> CommandError:
+    return CommandError("limit", message, field)
+
+
+def _hidden(value, settings: Settings) -> list[int]:
+    if not isinstance(value, list):
+        raise bad("hidden", value, f"must be a list of layer widths, each from 1 to {settings.max_width}")
+    if len(value) > settings.max_layers:
+        raise _limit("hidden", f"hidden has {len(value)} layers: this server allows at most "
+                               f"max_layers={settings.max_layers} hidden layers")
+    widths = []
+    for width in value:
+        if isinstance(width, int) and not isinstance(width, bool) and width > settings.max_width:
+            raise _limit("hidden", f"hidden layer width {width} is over this server's "
+                                   f"max_width={settings.max_width} neurons per layer")
+        widths.append(integer("hidden", width, 1, settings.max_width))
+    return widths
+
+
+def _points(value, problem: str) -> list[list[float]]:
+    rule = "must be a list of [x1, x2, label] with x1, x2 in [-6, 6]"
+    if not isinstance(value, list):
+        raise bad("points", value, rule)
+    points = []
+    for point in value:
+        if not isinstance(point, list) or len(point) != 3:
+            raise bad("points", point, rule)
+        x1, x2 = (number("points", x, -toysets.EXTENT, toysets.EXTENT) for x in point[:2])
+        label = (integer("points", point[2], 0, 1) if problem == "classification"
+                 else number("points", point[2], -1.0, 1.0))
+        points.append([x1, x2, label])
+    return points
+
+
+def normalise(current: dict, patch, settings: Settings) -> dict:
+    """``current`` with the fields of ``patch`` checked and applied; the result is complete."""
+    if not isinstance(patch, dict):
+        raise bad("config", patch, "must be a JSON object of config fields")
+    unknown = sorted(set(patch) - set(DEFAULT))
+    if unknown:
+        raise bad(unknown[0], patch[unknown[0]], f"unknown config field; the fields are {', '.join(DEFAULT)}")
+    c = {**current, **patch}
+    c["dataset"] = choice("dataset", c["dataset"], DATASETS)
+    problem = problem_of(c["dataset"])
+    if "problem" in patch and patch["problem"] != problem:
+        raise bad("problem", patch["problem"], f"data set {c['dataset']!r} is a {problem} problem")
+    c["problem"] = problem
+    n = c["n_samples"]
+    if isinstance(n, int) and not isinstance(n, bool) and n > settings.max_samples:
+        raise _limit("n_samples", f"n_samples={c['n_samples']} is over this server's "
+                                  f"max_samples={settings.max_samples} points per data set")
+    c["n_samples"] = integer("n_samples", c["n_samples"], 4, settings.max_samples)
+    c["noise"] = number("noise", c["noise"], 0.0, 0.5)
+    c["train_ratio"] = number("train_ratio", c["train_ratio"], 0.1, 0.9)
+    features = c["features"]
+    if not isinstance(features, list) or not features or len(set(map(str, features))) != len(features):
+        raise bad("features", features,
+                  f"must be a non-empty list of distinct names from {', '.join(toysets.FEATURES)}")
+    c["features"] = [choice("features", f, toysets.FEATURES) for f in features]
+    c["points"] = _points(c["points"], problem)
+    if len(c["points"]) > settings.max_samples:
+        raise _limit("points", f"{len(c['points'])} points is over this server's max_samples={settings.max_samples}")
+    c["mnist_train_size"] = integer("mnist_train_size", c["mnist_train_size"], 100, MNIST_TRAIN)
+    c["hidden"] = _hidden(c["hidden"], settings)
+    c["activation"] = choice("activation", c["activation"], HIDDEN_ACTIVATIONS)
+    c["output"] = choice("output", c["output"], OUTPUT_ACTIVATIONS)
+    c["loss"] = choice("loss", c["loss"], LOSSES)
+    c["init"] = choice("init", c["init"], INITS)
+    c["optimizer"] = choice("optimizer", c["optimizer"], OPTIMIZERS)
+    c["learning_rate"] = number("learning_rate", c["learning_rate"], 0.0, 100.0, low_open=True)
+    c["batch_size"] = integer("batch_size", c["batch_size"], 1, MAX_BATCH_SIZE)
+    c["regularization"] = choice("regularization", c["regularization"], REGULARIZERS)
+    c["regularization_rate"] = number("regularization_rate", c["regularization_rate"], 0.0, 10.0)
+    c["seed"] = integer("seed", c["seed"], 0, 2**32 - 1)
+    if c["output"] == "softmax" and problem == "regression":
+        raise bad("output", "softmax", f"softmax is for classification; {c['dataset']!r} is a regression set")
+    if c["loss"] == "cross_entropy" and c["output"] != "softmax":
+        raise bad("loss", "cross_entropy", "cross_entropy needs output='softmax'")
+    if c["loss"] == "binary_cross_entropy" and (c["output"] != "sigmoid" or c["dataset"] == "mnist"):
+        raise bad("loss", "binary_cross_entropy", "binary_cross_entropy needs one sigmoid output "
+                                                  "(output='sigmoid', a two-class data set)")
+    return c
+
+
+@dataclass
+class TrainingData:
+    """The data as the network sees it: inputs after the feature maps, targets per the task."""
+
+    name: str
+    task: str
+    inputs: list[str]          # names of the network's input columns
+    X_train: np.ndarray
+    y_train: np.ndarray        # labels (classification) or values (regression), (n,)
+    X_test: np.ndarray
+    y_test: np.ndarray
+    raw_train: np.ndarray      # the points as drawn: (x1, x2) for plane sets, else = X_train
+    raw_test: np.ndarray
+    classes: int               # 2, 10, or 0 for regression
+    extent: float = 0.0        # plane sets: the maps cover [-extent, extent]²
+    grid: np.ndarray | None = None  # plane sets: the map grid's input rows, image order
+
+    @property
+    def is_mnist(self) -> bool:
+        return self.name == "mnist"
+
+    def encode(self, raw: np.ndarray) -> np.ndarray:
+        """Raw input rows → network inputs (the feature maps for plane sets)."""
+        return toysets.features(raw, self.inputs) if self.grid is not None else raw
+
+
+def build_data(c: dict, mnist_arrays) -> TrainingData:
+    """The data set of config ``c``; ``mnist_arrays()`` gives (X_train, y_train, X_test, y_test)."""
+    name = c["dataset"]
+    if name == "mnist":
+        X_train, y_train, X_test, y_test = mnist_arrays()
+        n = c["mnist_train_size"]
+        inputs = [f"p{i}" for i in range(X_train.shape[1])]
+        return TrainingData(name, "classification", inputs, X_train[:n], y_train[:n].astype(np.int64),
+                            X_test, y_test.astype(np.int64), X_train[:n], X_test, 10)
+    if name in toysets.SMALL:
+        ds = toysets.small(name)
+    else:
+        ds = toysets.toy(name, c["n_samples"], c["noise"], c["train_ratio"], c["seed"])
+    for x1, x2, label in c["points"]:
+        ds = toysets.add_point(ds, x1, x2, label)
+    classes = 2 if ds.task == "classification" else 0
+    if not is_plane(name):
+        inputs = [f"x{i + 1}" for i in range(ds.X_train.shape[1])]
+        return TrainingData(name, ds.task, inputs, ds.X_train, ds.y_train, ds.X_test, ds.y_test,
+                            ds.X_train, ds.X_test, classes)
+    extent = 1.5 if name == "xor_table" else toysets.EXTENT
+    inputs = list(c["features"])
+    return TrainingData(name, ds.task, inputs, toysets.features(ds.X_train, inputs), ds.y_train,
+                        toysets.features(ds.X_test, inputs), ds.y_test, ds.X_train, ds.X_test, classes,
+                        extent, toysets.features(toysets.grid(GRID_RESOLUTION, extent), inputs))
+
+
+def build_network(c: dict, d: TrainingData) -> Network:
+    outputs = d.classes if c["output"] == "softmax" or d.classes > 2 else 1
+    sizes = [len(d.inputs), *c["hidden"], outputs]
+    activations = [c["activation"]] * len(c["hidden"]) + [c["output"]]
+    return Network.create(sizes, activations, c["loss"], init=c["init"], seed=c["seed"])
+
+
+def targets(network: Network, d: TrainingData, labels: np.ndarray) -> np.ndarray:
+    return network.targets(labels) if d.task == "classification" else np.asarray(labels, dtype=float)[:, None]
+
+
+def build_trainer(c: dict, network: Network, d: TrainingData) -> Trainer:
+    labels = d.y_train if d.task == "classification" else None
+    return Trainer(network, d.X_train, targets(network, d, d.y_train),
+                   make_optimizer(c["optimizer"], c["learning_rate"]), batch_size=c["batch_size"],
+                   regularizer=Regularizer(c["regularization"], c["regularization_rate"]),
+                   labels=labels, seed=c["seed"])

@@ -1,0 +1,35 @@
+"""FastAPI dependencies: the objects the lifespan put on ``app.state``, for HTTP and WebSocket routes."""
+from __future__ import annotations
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
+
+from app.mnist_data import MnistData
+from app.models import ModelStore
+from app.predict import PretrainedModel
+from app.registry import SessionRegistry
+from app.settings import Settings
+
+
+def get_settings(conn: HTTPConnection) -> Settings:
+    return conn.app.state.settings
+
+
+def get_sessions(conn: HTTPConnection) -> SessionRegistry:
+    return conn.app.state.sessions
+
+
+def get_mnist(conn: HTTPConnection) -> MnistData:
+    return conn.app.state.mnist
+
+
+def get_models(conn: HTTPConnection) -> ModelStore:
+    return conn.app.state.models
+
+
+def get_pretrained(conn: HTTPConnection) -> PretrainedModel:
+    return conn.app.state.pretrained
+
+
+def get_templates(conn: HTTPConnection) -> Jinja2Templates:
+    return conn.app.state.templates

@@ -1,0 +1,68 @@
+"""``create_app(settings)``: the FastAPI application. Nothing is created at import time.
+
+    uvicorn --factory app.main:create_app        (settings from the environment)
+    create_app(Settings.from_env(...))           (tests, the CLI)
+
+The lifespan puts the shared objects on ``app.state``: the settings, the session registry, the
+MNIST arrays holder (loads on first use), the model store, the pretrained digit model (loaded
+on first use) and the templates. On shutdown it stops every session's worker.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app import api, pages, ws
+from app.mnist_data import MnistData
+from app.models import ModelStore
+from app.predict import PretrainedModel
+from app.protocol import CommandError
+from app.registry import SessionRegistry
+from app.security import SecurityMiddleware
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings if settings is not None else Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        app.state.sessions = SessionRegistry(settings.max_sessions)
+        app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
+        app.state.models = ModelStore(settings.models_dir)
+        app.state.pretrained = PretrainedModel(settings.pretrained)
+        app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+        yield
+        app.state.sessions.close_all()
+
+    app = FastAPI(title="nnplay", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_message_bytes,
+                       csp_exempt=(app.docs_url, app.swagger_ui_oauth2_redirect_url))
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(ws.router)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.exception_handler(CommandError)
+    async def command_error(request: Request, e: CommandError):
+        return JSONResponse({"detail": e.body()}, status_code=api.status_of(e))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, e: RequestValidationError):
+        first = e.errors()[0] if e.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        return JSONResponse({"detail": {"code": "bad_value", "message": first.get("msg", "invalid request"),
+                                        "field": field}}, status_code=422)
+
+    return app

@@ -1,0 +1,68 @@
+"""The mailbox between a session's worker thread and its WebSocket sender task.
+
+Replies (ack, configured, error, trace, ...) queue up in order and are all delivered. Metrics,
+snapshots and evaluations are *latest-only* slots: a newer one replaces an unsent older one,
+so a slow client gets fewer frames, never a growing queue. The sender sends the queued replies
+first, then the slots in the order metrics, evaluation, snapshot.
+
+The worker calls ``post`` and ``publish`` from its own thread; they hop onto the event loop
+with ``call_soon_threadsafe``, which keeps their order.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+SLOTS = ("metrics", "evaluation", "snapshot")
+Message = str | bytes
+
+
+class Outbox:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._replies: deque[Message] = deque()
+        self._latest: dict[str, Message] = {}
+        self._ready = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self.snapshot_wanted = True  # the sender is free for a snapshot: the worker may build one
+
+    # -- any thread --------------------------------------------------------------------------
+    def post(self, message: Message) -> None:
+        self._call(self._add_reply, message)
+
+    def publish(self, slot: str, message: Message) -> None:
+        if slot == "snapshot":
+            self.snapshot_wanted = False
+        self._call(self._set_latest, slot, message)
+
+    def _call(self, fn, *args) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the event loop has closed: nobody is listening any more
+            pass
+
+    # -- event loop thread -------------------------------------------------------------------
+    def _add_reply(self, message: Message) -> None:
+        self._replies.append(message)
+        self._drained.clear()
+        self._ready.set()
+
+    def _set_latest(self, slot: str, message: Message) -> None:
+        self._latest[slot] = message
+        self._ready.set()
+
+    async def take(self) -> list[tuple[str, Message]]:
+        """Everything pending, as (kind, message): replies first, then the latest of each slot."""
+        await self._ready.wait()
+        self._ready.clear()
+        batch = [("reply", m) for m in self._replies]
+        self._replies.clear()
+        batch += [(slot, self._latest.pop(slot)) for slot in SLOTS if slot in self._latest]
+        self._drained.set()
+        return batch
+
+    async def room(self, backlog: int = 32) -> None:
+        """Wait until fewer than ``backlog`` replies are waiting to be sent."""
+        while len(self._replies) >= backlog:
+            await self._drained.wait()

@@ -1,0 +1,180 @@
+"""The wire format of docs/protocol.md: JSON text messages, binary array frames, errors.
+
+Binary frame:
+
+    "NNP1" | uint32 LE header length H | H bytes of UTF-8 JSON header | zero padding to 4n
+    | payloads back to back, each padded to 4n bytes
+
+The header holds the message fields plus ``arrays``: one descriptor per array,
+{"name", "dtype", "shape", "offset"} and, for quantised uint8, "scale" and "low" with
+value = low + byte · scale. Offsets count from the start of the payload area.
+"""
+from __future__ import annotations
+
+import json
+import math
+import struct
+
+import numpy as np
+
+VERSION = 1
+MAGIC = b"NNP1"
+DTYPES = ("float32", "uint8", "int32")
+
+
+class CommandError(Exception):
+    """A client message cannot be carried out; becomes an ``error`` message (or a 4xx in REST)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+    def body(self) -> dict:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+# -- JSON -----------------------------------------------------------------------------------
+def finite(value):
+    """``value`` with every non-finite float replaced by None, numpy scalars and arrays made plain."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite(value.tolist())
+    if isinstance(value, np.generic):
+        return finite(value.item())
+    return value
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON: send finite numbers")
+
+
+def loads(text: str | bytes):
+    """Parse JSON strictly: NaN and Infinity are refused (ValueError)."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
+def dumps(message: dict) -> str:
+    """JSON text with no NaN or Infinity in it (they become null)."""
+    return json.dumps(finite(message), allow_nan=False, separators=(",", ":"))
+
+
+# -- binary frames --------------------------------------------------------------------------
+def quantise(values: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """(bytes, scale, low) with value ≈ low + byte · scale; non-finite values become ``low``."""
+    values = np.asarray(values, dtype=np.float32)
+    finite_ = np.isfinite(values)
+    if not finite_.all():
+        values = np.where(finite_, values, np.nan)
+    low = float(np.nanmin(values)) if finite_.any() else 0.0
+    high = float(np.nanmax(values)) if finite_.any() else 0.0
+    scale = (high - low) / 255.0 if high > low else 1.0
+    codes = (values - np.float32(low)) * np.float32(1.0 / scale) + np.float32(0.5)
+    return np.clip(np.nan_to_num(codes, nan=0.0), 0, 255).astype(np.uint8), scale, low
+
+
+class Quantised:
+    """Marks an array to be sent as quantised uint8."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+
+def _pad(n: int) -> int:
+    return -n % 4
+
+
+def encode_frame(kind: str, fields: dict, arrays: dict) -> bytes:
+    """One binary frame: ``arrays`` maps names to numpy arrays (float → float32, ints → int32,
+    uint8 as is) or to ``Quantised`` arrays."""
+    descriptors, payloads, offset = [], [], 0
+    for name, array in arrays.items():
+        extra = {}
+        if isinstance(array, Quantised):
+            array, extra["scale"], extra["low"] = quantise(array.values)
+        else:
+            array = np.asarray(array)
+            if array.dtype.kind == "f":
+                array = array.astype(np.float32)
+            elif array.dtype != np.uint8:
+                array = array.astype(np.int32)
+            if array.dtype == np.float32 and not np.isfinite(array).all():
+                raise ValueError(f"array {name!r} holds NaN or infinity: frames carry finite numbers only")
+        data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        descriptors.append({"name": name, "dtype": str(array.dtype), "shape": list(array.shape),
+                            "offset": offset, **extra})
+        payloads += [data, b"\0" * _pad(len(data))]
+        offset += len(data) + _pad(len(data))
+    header = dumps({"type": kind, **fields, "arrays": descriptors}).encode()
+    return b"".join([MAGIC, struct.pack("<I", len(header)), header, b"\0" * _pad(len(header)), *payloads])
+
+
+def decode_frame(frame: bytes) -> dict:
+    """{type, ...fields, "arrays": {name: ndarray}}; quantised arrays come back as float32 values."""
+    if len(frame) < 8 or frame[:4] != MAGIC:
+        raise ValueError(f"not an nnplay frame: it starts with {frame[:4]!r}, expected {MAGIC!r}")
+    (length,) = struct.unpack_from("<I", frame, 4)
+    if 8 + length > len(frame):
+        raise ValueError(f"frame header of {length} bytes does not fit in a {len(frame)}-byte frame")
+    header = json.loads(frame[8:8 + length])
+    start = 8 + length + _pad(length)
+    arrays = {}
+    for d in header.pop("arrays"):
+        if d["dtype"] not in DTYPES:
+            raise ValueError(f"array {d['name']!r} has dtype {d['dtype']!r}: expected one of {', '.join(DTYPES)}")
+        dtype = np.dtype(d["dtype"]).newbyteorder("<")
+        count = math.prod(d["shape"])
+        if start + d["offset"] + count * dtype.itemsize > len(frame):
+            raise ValueError(f"array {d['name']!r} runs past the end of the frame")
+        array = np.frombuffer(frame, dtype, count, start + d["offset"]).reshape(d["shape"])
+        if "scale" in d:
+            array = (d["low"] + array * d["scale"]).astype(np.float32)
+        arrays[d["name"]] = array
+    return {**header, "arrays": arrays}
+
+
+# -- checking fields of client messages ----------------------------------------------------
+def _show(value) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def bad(field: str, value, rule: str) -> CommandError:
+    return CommandError("bad_value", f"{field}={_show(value)} is invalid: {rule}", field)
+
+
+def number(field: str, value, low: float, high: float, low_open: bool = False) -> float:
+    """A finite number in [low, high] (or (low, high] with low_open)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise bad(field, value, f"must be a number {'above' if low_open else 'from'} {low:g} "
+                                f"{'and at most' if low_open else 'to'} {high:g}")
+    if (value <= low if low_open else value < low) or value > high:
+        span = f"in ({low:g}, {high:g}]" if low_open else f"from {low:g} to {high:g}"
+        raise CommandError("bad_value", f"{field}={_show(value)} is out of range: must be {span}", field)
+    return float(value)
+
+
+def integer(field: str, value, low: int, high: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad(field, value, f"must be a whole number from {low} to {high}")
+    if not low <= value <= high:
+        raise CommandError("bad_value", f"{field}={value} is out of range: must be from {low} to {high}", field)
+    return value
+
+
+def choice(field: str, value, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise bad(field, value, f"choose one of {', '.join(choices)}")
+    return value
+
+
+def boolean(field: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise bad(field, value, "must be true or false")
+    return value

@@ -1,0 +1,158 @@
+"""What a running session tells its client, and how often: metrics, snapshots, evaluations.
+
+Each periodic output has a Pacer: it runs at most every ``interval`` seconds, and only while
+its own cost stays within ``share`` of the worker thread's CPU time, so that looking at the
+network never slows its training by more than a few percent:
+
+    metrics        every 1 / metrics_rate s; the figures in it are refreshed under TEST_SHARE
+    snapshot       every 1 / frame_rate s at most, under SNAPSHOT_SHARE, and only when the
+                   sender is free for one (Outbox.snapshot_wanted)
+    weights_img    MNIST first-layer images, in one snapshot every WEIGHT_IMAGES_EVERY s
+    evaluation     MNIST, whole test set: at the end of an epoch, under EVALUATION_SHARE (so at
+                   most every other epoch when epochs are very short), and on pause
+
+Figures: toy sets score their whole training and test sets. MNIST scores the first
+TEST_SUBSET test digits live (``test_rows`` says how many), and its training figures are the
+mean over the mini-batches since the previous metrics message.
+"""
+from __future__ import annotations
+
+import time
+
+from app import frames
+from app.protocol import dumps
+
+TEST_SUBSET = 1000
+TEST_SHARE = 0.015
+SNAPSHOT_SHARE = 0.03
+EVALUATION_SHARE = 0.03
+WEIGHT_IMAGES_EVERY = 0.4
+LOOK_EVERY = 0.004          # seconds between two checks of what is due
+
+
+class Pacer:
+    """Due every ``interval`` wall-clock seconds at most, and only once the worker has spent
+    (1/share − 1) times the job's last cost on other work (both in the worker's CPU time, so a
+    busy machine that slows the worker slows its looking as much)."""
+
+    def __init__(self, interval: float, share: float = 1.0):
+        self.interval, self.share = interval, share
+        self.next_time = self.next_cpu = 0.0
+
+    def due(self, now: float, cpu: float) -> bool:
+        return now >= self.next_time and cpu >= self.next_cpu
+
+    def ran(self, now: float, cpu_before: float, cpu_after: float) -> None:
+        self.next_time = now + self.interval
+        self.next_cpu = cpu_after + (cpu_after - cpu_before) * (1.0 / self.share - 1.0)
+
+
+class Reporter:
+    """Publishes a session's output into its outbox; reads ``session.network``, ``.data``, ``.trainer``."""
+
+    def __init__(self, session, metrics_rate: float, frame_rate: float):
+        self.session = session
+        self.metrics_rate, self.frame_rate = metrics_rate, frame_rate
+        self.reset()
+
+    def reset(self) -> None:
+        """New network or data: forget every figure."""
+        self.metrics = Pacer(1.0 / self.metrics_rate)
+        self.scoring = Pacer(0.0, TEST_SHARE)
+        self.snapshots = Pacer(1.0 / self.frame_rate, SNAPSHOT_SHARE)
+        self.images = Pacer(WEIGHT_IMAGES_EVERY)
+        self.evaluations = Pacer(0.0, EVALUATION_SHARE)
+        self.evaluated_epoch = 0
+        self.train = (None, None)
+        self.test = (None, None)
+        self.test_rows = 0
+        self.batches = [0, 0.0, 0.0]  # MNIST: count, Σ loss, Σ accuracy since the last metrics
+        self.samples = 0
+        self.mark = (time.perf_counter(), 0)  # (time, samples) at the last metrics message
+        self.last_stats = None
+        self.next_look = 0.0
+
+    # -- while training --------------------------------------------------------------------
+    def restart_clock(self) -> None:
+        self.mark = (time.perf_counter(), self.samples)
+
+    def count(self, stats) -> None:
+        """Account for one training step."""
+        self.last_stats = stats
+        self.samples += stats.batch_size
+        self.batches[0] += 1
+        self.batches[1] += stats.loss
+        self.batches[2] += stats.accuracy or 0.0
+
+    def stepped(self, stats) -> None:
+        """After every step of the running worker: count it, and publish whatever is due."""
+        self.count(stats)
+        now = time.perf_counter()
+        if now < self.next_look:  # tiny networks step in microseconds: look at the clocks less often
+            return
+        self.next_look = now + LOOK_EVERY
+        s, cpu = self.session, time.thread_time()
+        if s.data.is_mnist and s.trainer.epoch > self.evaluated_epoch and self.evaluations.due(now, cpu):
+            self.evaluate()
+        if self.metrics.due(now, cpu):
+            s.outbox.publish("metrics", self.metrics_message(now))
+        if s.outbox.snapshot_wanted and self.snapshots.due(now, cpu):
+            images = self.images.due(now, cpu)
+            if images:
+                self.images.ran(now, cpu, cpu)
+            before = time.thread_time()
+            s.outbox.publish("snapshot", self.snapshot(images))
+            self.snapshots.ran(now, before, time.thread_time())
+
+    # -- after a command -------------------------------------------------------------------
+    def refresh(self, evaluate: bool = False) -> None:
+        """Publish fresh metrics and a snapshot now, and for MNIST the whole-test-set evaluation if asked."""
+        evaluate = evaluate and self.session.data.is_mnist
+        if evaluate:
+            self.evaluate()
+        self.session.outbox.publish("metrics", self.metrics_message(time.perf_counter(), fresh=not evaluate))
+        self.session.outbox.publish("snapshot", self.snapshot(True))
+
+    # -- the messages ----------------------------------------------------------------------
+    def snapshot(self, weight_images: bool) -> bytes:
+        s = self.session
+        return frames.snapshot(s.network, s.data, s.trainer.step_count, s.trainer.epoch, weight_images)
+
+    def evaluate(self) -> None:
+        s, cpu = self.session, time.thread_time()
+        frame, loss, accuracy = frames.evaluation(s.network, s.data, s.trainer.step_count, s.trainer.epoch)
+        self.evaluated_epoch = s.trainer.epoch
+        self.test, self.test_rows = (loss, accuracy), len(s.data.X_test)
+        s.outbox.publish("evaluation", frame)
+        self.evaluations.ran(time.perf_counter(), cpu, time.thread_time())
+
+    def _score(self, now: float) -> None:
+        s, cpu = self.session, time.thread_time()
+        d = s.data
+        n = min(TEST_SUBSET, len(d.X_test)) if d.is_mnist else len(d.X_test)
+        self.test, self.test_rows = frames.score(s.network, d, d.X_test[:n], d.y_test[:n]), n
+        if not d.is_mnist:
+            self.train = frames.score(s.network, d, d.X_train, d.y_train)
+        elif self.train[0] is None:
+            self.train = frames.score(s.network, d, d.X_train[:TEST_SUBSET], d.y_train[:TEST_SUBSET])
+        self.scoring.ran(now, cpu, time.thread_time())
+
+    def metrics_message(self, now: float, fresh: bool = False) -> str:
+        s = self.session
+        self.metrics.ran(now, 0.0, 0.0)
+        count, loss_sum, accuracy_sum = self.batches
+        if s.data.is_mnist and count:
+            self.train = (loss_sum / count, accuracy_sum / count)
+        self.batches = [0, 0.0, 0.0]
+        if fresh or self.scoring.due(now, time.thread_time()):
+            self._score(now)
+        then, samples = self.mark
+        rate = (self.samples - samples) / (now - then) if s.running and now > then else 0.0
+        self.mark = (now, self.samples)
+        return dumps({
+            "type": "metrics", "step": s.trainer.step_count, "epoch": s.trainer.epoch,
+            "train_loss": self.train[0], "test_loss": self.test[0],
+            "train_accuracy": self.train[1] if s.data.task == "classification" else None,
+            "test_accuracy": self.test[1], "test_rows": self.test_rows, "samples_per_second": rate,
+            "grad_norms": self.last_stats.grad_norms if self.last_stats else [], "running": s.running,
+        })

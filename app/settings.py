@@ -1,0 +1,120 @@
+"""Every setting of the server, read in one place: environment variables, then CLI overrides.
+
+    Settings.from_env(os.environ)                    defaults < environment
+    settings.with_overrides(host=..., port=...)      < command-line flags (None = not given)
+
+Environment variables:
+
+    NNPLAY_HOST, PORT (or NNPLAY_PORT)      where ``nnplay serve`` listens (127.0.0.1:8000)
+    NNPLAY_DATA_DIR                         MNIST files (else engine.mnist.default_data_dir())
+    NNPLAY_MODELS_DIR                       saved models (else $XDG_DATA_HOME/nnplay/models,
+                                            else ~/.local/share/nnplay/models)
+    NNPLAY_PRETRAINED                       the digit model (else engine/pretrained/digits.npz)
+    NNPLAY_STATIC_DIR, NNPLAY_TEMPLATES_DIR the front end (else the repo's static/ and templates/)
+    NNPLAY_MAX_LAYERS, NNPLAY_MAX_WIDTH, NNPLAY_MAX_SAMPLES, NNPLAY_MAX_MESSAGE_BYTES,
+    NNPLAY_MAX_SESSIONS, NNPLAY_IDLE_TIMEOUT_S, NNPLAY_FRAME_RATE, NNPLAY_METRICS_RATE
+    NNPLAY_ALLOWED_ORIGINS                  comma-separated origins allowed to open a WebSocket
+                                            besides the server's own host (empty: same host only)
+    NNPLAY_MNIST_MIRRORS                    comma-separated base URLs to download MNIST from
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from engine import mnist
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# name: (environment variable, type, low, high)
+_LIMITS = {
+    "max_layers": ("NNPLAY_MAX_LAYERS", int, 1, 64),
+    "max_width": ("NNPLAY_MAX_WIDTH", int, 1, 65536),
+    "max_samples": ("NNPLAY_MAX_SAMPLES", int, 4, 5000),
+    "max_message_bytes": ("NNPLAY_MAX_MESSAGE_BYTES", int, 1024, 64 << 20),
+    "max_sessions": ("NNPLAY_MAX_SESSIONS", int, 1, 10000),
+    "idle_timeout_s": ("NNPLAY_IDLE_TIMEOUT_S", float, 0.01, 7 * 24 * 3600),
+    "frame_rate": ("NNPLAY_FRAME_RATE", float, 0.1, 120),
+    "metrics_rate": ("NNPLAY_METRICS_RATE", float, 0.1, 120),
+}
+
+
+def _models_dir(environ: Mapping[str, str]) -> Path:
+    data_home = environ.get("XDG_DATA_HOME", "")
+    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
+    return base / "nnplay" / "models"
+
+
+def _parse(name: str, variable: str, text: str, kind, low, high):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{variable}={text!r} is not a {'whole number' if kind is int else 'number'}: "
+                         f"{name} must be between {low} and {high}") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{variable}={text!r} is out of range: {name} must be between {low} and {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = field(default_factory=mnist.default_data_dir)
+    models_dir: Path = field(default_factory=lambda: _models_dir(os.environ))
+    pretrained: Path = REPO_ROOT / "engine" / "pretrained" / "digits.npz"
+    static_dir: Path = REPO_ROOT / "static"
+    templates_dir: Path = REPO_ROOT / "templates"
+    max_layers: int = 8              # hidden layers per network
+    max_width: int = 1024            # neurons per hidden layer
+    max_samples: int = 5000          # points in a toy data set
+    max_message_bytes: int = 1 << 20  # one incoming WebSocket message or REST body
+    max_sessions: int = 32           # open WebSocket sessions per server
+    idle_timeout_s: float = 900.0    # a session with no client message for this long is closed
+    frame_rate: float = 30.0         # snapshots per second at most
+    metrics_rate: float = 20.0       # metrics messages per second while training
+    allowed_origins: tuple[str, ...] = ()
+    mnist_mirrors: tuple[str, ...] = mnist.MIRRORS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Defaults overridden by the environment; a malformed value raises ValueError naming it."""
+        environ = os.environ if environ is None else environ
+        values: dict = {
+            "host": environ.get("NNPLAY_HOST") or cls.host,
+            "data_dir": Path(environ["NNPLAY_DATA_DIR"]).expanduser() if environ.get("NNPLAY_DATA_DIR")
+            else mnist.default_data_dir(),
+            "models_dir": Path(environ["NNPLAY_MODELS_DIR"]).expanduser() if environ.get("NNPLAY_MODELS_DIR")
+            else _models_dir(environ),
+        }
+        port = environ.get("PORT") or environ.get("NNPLAY_PORT")
+        if port:
+            values["port"] = _parse("port", "PORT", port, int, 1, 65535)
+        for name, variable in (("pretrained", "NNPLAY_PRETRAINED"), ("static_dir", "NNPLAY_STATIC_DIR"),
+                               ("templates_dir", "NNPLAY_TEMPLATES_DIR")):
+            if environ.get(variable):
+                values[name] = Path(environ[variable]).expanduser()
+        for name, (variable, kind, low, high) in _LIMITS.items():
+            if environ.get(variable):
+                values[name] = _parse(name, variable, environ[variable], kind, low, high)
+        origins = environ.get("NNPLAY_ALLOWED_ORIGINS", "")
+        values["allowed_origins"] = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
+        mirrors = tuple(m.strip() for m in environ.get("NNPLAY_MNIST_MIRRORS", "").split(",") if m.strip())
+        if mirrors:
+            values["mnist_mirrors"] = mirrors
+        return cls(**values)
+
+    def with_overrides(self, **changes) -> "Settings":
+        """A copy with the given fields replaced; None means "not given" and keeps the current value."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "port" in changes and not 0 <= changes["port"] <= 65535:
+            raise ValueError(f"port={changes['port']!r} is out of range: must be between 0 and 65535")
+        return dataclasses.replace(self, **changes)
+
+    def limits(self) -> dict:
+        """The limits a client may hit, as announced in ``hello``."""
+        return {name: getattr(self, name) for name in _LIMITS}
