@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
+from app.gate import TrainingGate
 from app.mnist_data import MnistData
 from app.models import ModelStore
 from app.predict import PretrainedModel
@@ -33,3 +34,7 @@ def get_pretrained(conn: HTTPConnection) -> PretrainedModel:
 
 def get_templates(conn: HTTPConnection) -> Jinja2Templates:
     return conn.app.state.templates
+
+
+def get_gate(conn: HTTPConnection) -> TrainingGate:
+    return conn.app.state.gate

@@ -4,8 +4,9 @@
     create_app(Settings.from_env(...))           (tests, the CLI)
 
 The lifespan puts the shared objects on ``app.state``: the settings, the session registry, the
-MNIST arrays holder (loads on first use), the model store, the pretrained digit model (loaded
-on first use) and the templates. On shutdown it stops every session's worker.
+training gate (app/gate.py), the MNIST arrays holder (loads on first use), the model store, the
+pretrained digit model (loaded on first use) and the templates. It also limits glibc's
+malloc arenas (app/memory.py), so memory freed by finished sessions is reused. On shutdown it stops every session's worker.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app import api, pages, ws
+from app.gate import TrainingGate
+from app.memory import limit_malloc_arenas
 from app.mnist_data import MnistData
 from app.models import ModelStore
 from app.predict import PretrainedModel
@@ -32,8 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        limit_malloc_arenas()  # before any session's worker thread starts: see app/memory.py
         app.state.settings = settings
         app.state.sessions = SessionRegistry(settings.max_sessions)
+        app.state.gate = TrainingGate(settings.training_slots)
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
         app.state.models = ModelStore(settings.models_dir)
         app.state.pretrained = PretrainedModel(settings.pretrained)

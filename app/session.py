@@ -3,7 +3,9 @@
 Everything that touches the network runs on the session's worker thread, so nothing needs a
 lock: the WebSocket handler hands each command over as a job, and between jobs the worker
 trains while ``running``. Flat out it runs steps back to back; at ``steps_per_second`` it
-waits for the next step's time (or the next job, whichever comes first).
+waits for the next step's time (or the next job, whichever comes first). Training happens in
+turns at the server's TrainingGate (app/gate.py), so only a core's worth of sessions compete
+with the event loop at any moment.
 
 Replies go through the Outbox in order; the Reporter (app/reporter.py) decides when the
 latest metrics, snapshot and MNIST evaluation are published while training.
@@ -25,6 +27,7 @@ from engine.optim import REGULARIZERS, Regularizer
 from engine.train import MAX_BATCH_SIZE, DivergenceError, Trainer
 from app import config as cfg
 from app import frames, presets, predict
+from app.gate import TrainingGate
 from app.mnist_data import MnistData
 from app.models import ModelStore
 from app.outbox import Outbox
@@ -34,6 +37,7 @@ from app.settings import Settings
 
 log = logging.getLogger("nnplay.session")
 
+SLICE = 0.01               # seconds of training per turn at the gate, when other work waits
 MAX_CATCH_UP = 0.1          # a throttled worker that fell behind skips steps older than this (s)
 MAX_PROBE_ROWS = 64
 MAX_WEIGHT = 1000.0         # set_weight / set_bias values lie in [-MAX_WEIGHT, MAX_WEIGHT]
@@ -43,9 +47,10 @@ _CLOSE = object()
 
 
 class Session:
-    def __init__(self, settings: Settings, mnist: MnistData, models: ModelStore, outbox: Outbox):
+    def __init__(self, settings: Settings, mnist: MnistData, models: ModelStore, outbox: Outbox,
+                 gate: TrainingGate):
         self.id = secrets.token_hex(6)
-        self.settings, self.mnist, self.models, self.outbox = settings, mnist, models, outbox
+        self.settings, self.mnist, self.models, self.outbox, self.gate = settings, mnist, models, outbox, gate
         self.config = dict(cfg.DEFAULT)
         self.data: cfg.TrainingData | None = None
         self.network: Network | None = None
@@ -86,7 +91,7 @@ class Session:
                 if job is not None:
                     self._handle(*job)
                 elif self.running:
-                    self._train_one_step()
+                    self._train_for_a_turn()
 
     def _next_job(self):
         """The next job; None when it is time for a training step instead."""
@@ -143,26 +148,36 @@ class Session:
                 "step": self.trainer.step_count, "epoch": self.trainer.epoch}
 
     # -- training -----------------------------------------------------------------------------
+    def _train_for_a_turn(self) -> None:
+        """Steps while this worker holds a slot of the gate: until a job arrives, the session
+        pauses, a throttled session must wait for its next step, or SLICE seconds are over."""
+        with self.gate.turn():
+            end = time.perf_counter() + SLICE
+            while True:
+                self._train_one_step()
+                now = time.perf_counter()
+                if (not self.running or now >= end or not self._jobs.empty()
+                        or (self.steps_per_second is not None and self._next_step_at > now)):
+                    return
+
     def _train_one_step(self) -> None:
-        try:
+        try:  # the reporting too: a fault there must not end the worker thread
             stats = self.trainer.step()
+            if self.steps_per_second is not None:
+                now = time.perf_counter()
+                self._next_step_at = max(self._next_step_at + 1.0 / self.steps_per_second, now - MAX_CATCH_UP)
+            self.report.stepped(stats)
         except DivergenceError as e:
             self.running = False
             self.outbox.post(dumps({"type": "error", "code": "diverged", "field": "learning_rate",
                                     "message": f"{e}. The session is paused; the weights are the last good ones."}))
             self.report.refresh()
-            return
         except Exception as e:
             log.exception("session %s: training step failed", self.id)
             self.running = False
             self.outbox.post(dumps({"type": "error", "code": "internal", "field": None,
                                     "message": f"training failed inside the server ({type(e).__name__}: {e}); "
                                                "the session is paused"}))
-            return
-        if self.steps_per_second is not None:
-            now = time.perf_counter()
-            self._next_step_at = max(self._next_step_at + 1.0 / self.steps_per_second, now - MAX_CATCH_UP)
-        self.report.stepped(stats)
 
     # -- commands (one method per client message type, run on the worker) --------------------
     def _cmd_configure(self, command: dict) -> None:

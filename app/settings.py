@@ -16,6 +16,8 @@ Environment variables:
     NNPLAY_ALLOWED_ORIGINS                  comma-separated origins allowed to open a WebSocket
                                             besides the server's own host (empty: same host only)
     NNPLAY_MNIST_MIRRORS                    comma-separated base URLs to download MNIST from
+    NNPLAY_TRAINING_SLOTS                   sessions that train at the same moment (the others
+                                            wait their turn); default: the number of cores
 """
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ class Settings:
     metrics_rate: float = 20.0       # metrics messages per second while training
     allowed_origins: tuple[str, ...] = ()
     mnist_mirrors: tuple[str, ...] = mnist.MIRRORS
+    training_slots: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -101,6 +104,9 @@ class Settings:
         for name, (variable, kind, low, high) in _LIMITS.items():
             if environ.get(variable):
                 values[name] = _parse(name, variable, environ[variable], kind, low, high)
+        if environ.get("NNPLAY_TRAINING_SLOTS"):
+            values["training_slots"] = _parse("training_slots", "NNPLAY_TRAINING_SLOTS",
+                                              environ["NNPLAY_TRAINING_SLOTS"], int, 1, 1024)
         origins = environ.get("NNPLAY_ALLOWED_ORIGINS", "")
         values["allowed_origins"] = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
         mirrors = tuple(m.strip() for m in environ.get("NNPLAY_MNIST_MIRRORS", "").split(",") if m.strip())

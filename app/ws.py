@@ -17,7 +17,9 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app import config as cfg
 from app import presets
-from app.deps import get_mnist, get_models, get_sessions, get_settings
+from app.deps import get_gate, get_mnist, get_models, get_sessions, get_settings
+from app.gate import TrainingGate
+from app.memory import give_back_free_memory
 from app.mnist_data import MnistData
 from app.models import ModelStore
 from app.outbox import Outbox
@@ -169,13 +171,13 @@ async def _stop(task: asyncio.Task) -> None:
 @router.websocket("/ws/session")
 async def session_socket(websocket: WebSocket, settings: Settings = Depends(get_settings),
                          sessions: SessionRegistry = Depends(get_sessions), mnist: MnistData = Depends(get_mnist),
-                         models: ModelStore = Depends(get_models)) -> None:
+                         models: ModelStore = Depends(get_models), gate: TrainingGate = Depends(get_gate)) -> None:
     if not origin_allowed(websocket, settings):
         await websocket.close(CLOSE_POLICY)
         return
     await websocket.accept()
     outbox = Outbox(asyncio.get_running_loop())
-    session = Session(settings, mnist, models, outbox)
+    session = Session(settings, mnist, models, outbox, gate)
     if not sessions.add(session):
         await websocket.send_text(error("limit", f"this server already has {len(sessions)} sessions open: "
                                                  f"max_sessions={settings.max_sessions}; try again later"))
@@ -201,6 +203,7 @@ async def session_socket(websocket: WebSocket, settings: Settings = Depends(get_
         session.close()
         sessions.remove(session)
         await asyncio.to_thread(session.join, 5.0)
+        await asyncio.to_thread(give_back_free_memory)
         if websocket.application_state == WebSocketState.CONNECTED:
             try:
                 await websocket.close(CLOSE_NORMAL)

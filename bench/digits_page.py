@@ -26,7 +26,7 @@ def main():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # wait_for_function evals
         started = time.time()
         page.goto(URL)
         page.wait_for_function("() => !document.querySelector('#train').disabled", timeout=120_000)

@@ -23,7 +23,7 @@ try:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True)
         for name, (query, preset, speed, seconds) in CASES.items():
-            page = b.new_page(viewport={"width": 1400, "height": 900})
+            page = b.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # wait_for_function evals
             page.goto(f"http://127.0.0.1:{port}/playground{query}")
             page.wait_for_function("document.querySelector('#network').dataset.step !== undefined")
             if preset:

@@ -9,6 +9,12 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: the quick tests report first, and Playwright's sync API keeps an
+    event loop running in the main thread for the rest of the session, where asyncio.run() fails."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The folder with the four MNIST .gz files: $NNPLAY_DATA_DIR, else ../shared/mnist beside the repo."""

@@ -73,3 +73,17 @@ def test_creating_the_app_starts_nothing():
     before = threading.active_count()
     application = app.main.create_app(Settings.from_env({}))
     assert threading.active_count() == before and not hasattr(application.state, "sessions")
+
+
+def test_the_load_benchmark_uses_the_servers_default_cap():
+    import re
+    text = (REPO_ROOT / "bench" / "load.py").read_text()
+    assert int(re.search(r"^DEFAULT_CAP = (\d+)", text, re.M).group(1)) == Settings().max_sessions
+
+
+def test_training_slots_default_to_the_cores_and_come_from_the_environment():
+    import os
+    assert Settings.from_env({}).training_slots == (os.cpu_count() or 1)
+    assert Settings.from_env({"NNPLAY_TRAINING_SLOTS": "3"}).training_slots == 3
+    with pytest.raises(ValueError, match=r"NNPLAY_TRAINING_SLOTS='0' is out of range: training_slots must be between 1 and 1024"):
+        Settings.from_env({"NNPLAY_TRAINING_SLOTS": "0"})

@@ -8,6 +8,8 @@ import math
 import pytest
 from playwright.sync_api import expect
 
+from .waiting import wait_until
+
 
 PAD = 280
 
@@ -107,7 +109,7 @@ def test_training_raises_accuracy_and_changes_the_weight_images(page, mnist_dir,
     before = float(page.locator("#accuracy").text_content().split()[0])
 
     train.click()
-    page.wait_for_function(
+    wait_until(page,
         "() => parseFloat(document.querySelector('#accuracy').textContent) >= 85", timeout=60_000)
     draw(page, ZERO)
     page.check("input[name=reader][value=live]")

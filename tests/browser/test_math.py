@@ -11,6 +11,8 @@ import re
 import numpy as np
 import pytest
 
+from .waiting import wait_until
+
 MINUS = "\u2212"
 
 READ_CARD = """() => Object.fromEntries([...document.querySelectorAll('#math-op figure[data-matrix]')].map((f) => {
@@ -82,7 +84,7 @@ def traces(page):
 
 def open_math(page, query="preset=xor"):
     page.goto(f"/math?{query}")
-    page.wait_for_function("window.nnplayMath && window.nnplayMath.operations.length > 0", timeout=15000)
+    wait_until(page, "window.nnplayMath && window.nnplayMath.operations.length > 0", timeout=15000)
 
 
 def operation(page):
@@ -119,7 +121,7 @@ def go_to(page, op_id):
 
 def wait_for_trace(page, traces, count):
     """Until the page has shown step `count` and the socket listener has seen as many traces."""
-    page.wait_for_function(f"window.nnplayMath.lastTrace && window.nnplayMath.lastTrace.step === {count}", timeout=15000)
+    wait_until(page, f"window.nnplayMath.lastTrace && window.nnplayMath.lastTrace.step === {count}", timeout=15000)
     for _ in range(100):
         if len(traces) >= count:
             break
@@ -293,10 +295,10 @@ def test_navigation_by_keys_play_and_the_layer_diagram(page, traces):
 
     go_to(page, "update1")
     page.click("#math-play")
-    page.wait_for_function("window.nnplayMath.operation === 'grad2'", timeout=10000)
-    page.wait_for_function("window.nnplayMath.lastTrace.step === 3", timeout=15000)
+    wait_until(page, "window.nnplayMath.operation === 'grad2'", timeout=10000)
+    wait_until(page, "window.nnplayMath.lastTrace.step === 3", timeout=15000)
     page.click("#math-play")
-    page.wait_for_function("document.getElementById('math-play').textContent.endsWith('Play')")
+    wait_until(page, "document.getElementById('math-play').textContent.endsWith('Play')")
 
 
 def test_one_neuron_preset_has_no_hidden_layer(page, traces):

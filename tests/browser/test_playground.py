@@ -6,23 +6,25 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from .waiting import wait_until
+
 TIMEOUT = 30_000  # ms
 
 
 def open_playground(page, query: str = ""):
     page.goto(f"/playground{query}")
     page.wait_for_selector("#connection.open", timeout=TIMEOUT)
-    page.wait_for_function("document.querySelector('#network').dataset.sizes", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#network').dataset.sizes", timeout=TIMEOUT)
     wait_for_snapshot(page)
 
 
 def wait_for_snapshot(page):
     """Until the graph has drawn a snapshot of the network it shows."""
-    page.wait_for_function("document.querySelector('#network').dataset.step !== undefined", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#network').dataset.step !== undefined", timeout=TIMEOUT)
 
 
 def wait_for_sizes(page, sizes: str):
-    page.wait_for_function(f"document.querySelector('#network').dataset.sizes === {sizes!r}", timeout=TIMEOUT)
+    wait_until(page, f"document.querySelector('#network').dataset.sizes === {sizes!r}", timeout=TIMEOUT)
 
 
 def number(page, selector: str) -> float:
@@ -35,7 +37,7 @@ def query(page) -> dict:
 
 def wait_for_query(page, key: str, value: str):
     """Until the page's URL carries key=value (the page writes its URL a moment after a change)."""
-    page.wait_for_function(f"new URLSearchParams(location.search).get({key!r}) === {value!r}", timeout=TIMEOUT)
+    wait_until(page, f"new URLSearchParams(location.search).get({key!r}) === {value!r}", timeout=TIMEOUT)
 
 
 def canvas_data(page, selector: str) -> str:
@@ -75,7 +77,7 @@ def test_xor_preset_learns_and_the_graph_changes(page, shot_dir):
     assert loss_before > 0.1  # an untrained 2-2-1 network does not solve XOR
 
     page.click("#play")
-    page.wait_for_function("parseFloat(document.querySelector('#train-loss').textContent) < 0.05", timeout=60_000)
+    wait_until(page, "parseFloat(document.querySelector('#train-loss').textContent) < 0.05", timeout=60_000)
     assert page.text_content("#play").strip().endswith("Pause")
     assert number(page, "#train-acc") == 100.0
     assert number(page, "#step-count") > 100
@@ -87,28 +89,28 @@ def test_xor_preset_learns_and_the_graph_changes(page, shot_dir):
     stats = page.evaluate("window.nnplayStats")
     (shot_dir / "playground-stats-xor.json").write_text(json.dumps(stats, indent=1))
     page.click("#play")
-    page.wait_for_function("document.querySelector('#play').textContent.includes('Play')", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#play').textContent.includes('Play')", timeout=TIMEOUT)
 
 
 def test_learning_rate_changes_mid_run_without_a_reset(page):
     open_playground(page, "?dataset=circle&learning_rate=0.03")
     page.click("#play")
-    page.wait_for_function("parseInt(document.querySelector('#step-count').textContent.replace(/,/g, '')) > 100",
+    wait_until(page, "parseInt(document.querySelector('#step-count').textContent.replace(/,/g, '')) > 100",
                            timeout=TIMEOUT)
     step_before = number(page, "#step-count")
     page.select_option("[data-field=learning_rate]", "0.1")
     # The URL follows the server's acknowledgement of the new rate.
-    page.wait_for_function("new URLSearchParams(location.search).get('learning_rate') === '0.1'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('learning_rate') === '0.1'", timeout=TIMEOUT)
     step_at_ack = number(page, "#step-count")
     assert step_at_ack >= step_before
-    page.wait_for_function(
+    wait_until(page,
         f"parseInt(document.querySelector('#step-count').textContent.replace(/,/g, '')) > {step_at_ack + 100}",
         timeout=TIMEOUT)
     assert page.input_value("[data-field=learning_rate]") == "0.1"
     assert page.text_content("#play").strip().endswith("Pause")
     assert not page.query_selector(".message.error")
     page.click("#reset")
-    page.wait_for_function("document.querySelector('#step-count').textContent === '0'", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#step-count').textContent === '0'", timeout=TIMEOUT)
     assert page.text_content("#play").strip().endswith("Play")
     assert query(page)["learning_rate"] == "0.1"   # a reset keeps the settings
 
@@ -139,15 +141,15 @@ def test_server_limit_refusal_is_shown(page):
 
 def test_click_adds_a_point(page):
     open_playground(page, "?dataset=gaussian")
-    page.wait_for_function("+document.querySelector('#heatmap').dataset.trainPoints > 0", timeout=TIMEOUT)
+    wait_until(page, "+document.querySelector('#heatmap').dataset.trainPoints > 0", timeout=TIMEOUT)
     before = int(page.get_attribute("#heatmap", "data-train-points"))
     box = page.locator(".heatmap-map").bounding_box()
     # x1 = 3, x2 = -3 on the [-6, 6] plane: three quarters across, three quarters down
     x, y = box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.75
     page.mouse.click(x, y)
-    page.wait_for_function(f"+document.querySelector('#heatmap').dataset.trainPoints === {before + 1}",
+    wait_until(page, f"+document.querySelector('#heatmap').dataset.trainPoints === {before + 1}",
                            timeout=TIMEOUT)
-    page.wait_for_function("new URLSearchParams(location.search).get('points')", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('points')", timeout=TIMEOUT)
     points = query(page)["points"]
     x1, x2, label = (float(v) for v in points.split(":"))
     assert x1 == pytest.approx(3, abs=0.1) and x2 == pytest.approx(-3, abs=0.1) and label == 1
@@ -162,39 +164,39 @@ def test_click_adds_a_point(page):
     page.keyboard.down("Shift")
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
     page.keyboard.up("Shift")
-    page.wait_for_function(f"+document.querySelector('#heatmap').dataset.trainPoints === {before + 2}",
+    wait_until(page, f"+document.querySelector('#heatmap').dataset.trainPoints === {before + 2}",
                            timeout=TIMEOUT)
-    page.wait_for_function("(new URLSearchParams(location.search).get('points') || '').includes(';')", timeout=TIMEOUT)
+    wait_until(page, "(new URLSearchParams(location.search).get('points') || '').includes(';')", timeout=TIMEOUT)
     assert query(page)["points"].split(";")[1].endswith(":0")
 
 
 def test_reload_restores_the_configuration(page):
     open_playground(page)
     page.check("input[data-field=dataset][value=spiral]")
-    page.wait_for_function("new URLSearchParams(location.search).get('dataset') === 'spiral'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('dataset') === 'spiral'", timeout=TIMEOUT)
     page.check("[data-feature='x1^2']")
-    page.wait_for_function("(new URLSearchParams(location.search).get('features') || '').includes('x1^2')",
+    wait_until(page, "(new URLSearchParams(location.search).get('features') || '').includes('x1^2')",
                            timeout=TIMEOUT)
     page.select_option("[data-field=activation]", "relu")
-    page.wait_for_function("new URLSearchParams(location.search).get('activation') === 'relu'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('activation') === 'relu'", timeout=TIMEOUT)
     page.select_option("[data-field=optimizer]", "adam")
-    page.wait_for_function("new URLSearchParams(location.search).get('optimizer') === 'adam'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('optimizer') === 'adam'", timeout=TIMEOUT)
     page.select_option("[data-field=regularization]", "l2")
     page.select_option("[data-field=regularization_rate]", "0.003")
     page.select_option("[data-field=learning_rate]", "0.01")
-    page.wait_for_function("new URLSearchParams(location.search).get('learning_rate') === '0.01'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('learning_rate') === '0.01'", timeout=TIMEOUT)
     page.fill("[data-field=batch_size]", "25")
     page.press("[data-field=batch_size]", "Enter")
-    page.wait_for_function("new URLSearchParams(location.search).get('batch_size') === '25'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('batch_size') === '25'", timeout=TIMEOUT)
     page.select_option("#speed", "500")
     page.click("#add-layer")
     wait_for_sizes(page, "3,4,2,2,1")
-    page.wait_for_function("+document.querySelector('#heatmap').dataset.trainPoints === 250", timeout=TIMEOUT)
+    wait_until(page, "+document.querySelector('#heatmap').dataset.trainPoints === 250", timeout=TIMEOUT)
     box = page.locator(".heatmap-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.2)
     points = 251
-    page.wait_for_function(f"+document.querySelector('#heatmap').dataset.trainPoints === {points}", timeout=TIMEOUT)
-    page.wait_for_function("new URLSearchParams(location.search).get('points')", timeout=TIMEOUT)
+    wait_until(page, f"+document.querySelector('#heatmap').dataset.trainPoints === {points}", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('points')", timeout=TIMEOUT)
     wait_for_snapshot(page)
     shown = control_values(page)
     url = page.url
@@ -202,7 +204,7 @@ def test_reload_restores_the_configuration(page):
     page.reload()
     page.wait_for_selector("#connection.open", timeout=TIMEOUT)
     wait_for_sizes(page, "3,4,2,2,1")
-    page.wait_for_function(f"+document.querySelector('#heatmap').dataset.trainPoints === {points}", timeout=TIMEOUT)
+    wait_until(page, f"+document.querySelector('#heatmap').dataset.trainPoints === {points}", timeout=TIMEOUT)
     assert control_values(page) == shown
     assert shown["dataset"] == "spiral" and shown["activation"] == "relu" and shown["batch_size"] == "25"
     assert shown["features"] == ["x1", "x2", "x1^2"] and shown["speed"] == "500"
@@ -216,11 +218,11 @@ def test_huge_learning_rate_diverges_with_a_message(page):
     message = page.wait_for_selector(".message.error", timeout=TIMEOUT)
     text = message.text_content()
     assert "diverged" in text and "learning rate" in text.lower()
-    page.wait_for_function("document.querySelector('#play').textContent.includes('Play')", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#play').textContent.includes('Play')", timeout=TIMEOUT)
     assert "NaN" not in page.text_content("#train-loss")
     # The suggested fix lowers the rate, keeping the weights.
     message.query_selector("button:text('Learning rate ÷ 10')").click()
-    page.wait_for_function("new URLSearchParams(location.search).get('learning_rate') === '10'", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('learning_rate') === '10'", timeout=TIMEOUT)
 
 
 def test_edit_a_weight_and_a_bias_by_clicking(page):
@@ -230,7 +232,7 @@ def test_edit_a_weight_and_a_bias_by_clicking(page):
     bias.click()
     page.fill(".net-editor input", "1.5")
     page.press(".net-editor input", "Enter")
-    page.wait_for_function(
+    wait_until(page,
         "document.querySelector(\".net-node[data-layer='2'][data-neuron='0']\").dataset.bias === '1.5000'",
         timeout=TIMEOUT)
     # An edge from input 1 to hidden neuron 1: hover shows its weight; click edits it.
@@ -245,7 +247,7 @@ def test_edit_a_weight_and_a_bias_by_clicking(page):
     page.fill(".net-editor input", "-3")
     page.press(".net-editor input", "Enter")
     page.mouse.move(x, y + 1)
-    page.wait_for_function("document.querySelector('.net-tip').textContent.endsWith('-3.0000')", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('.net-tip').textContent.endsWith('-3.0000')", timeout=TIMEOUT)
 
 
 def test_softmax_output_goes_with_cross_entropy(page):
@@ -271,7 +273,7 @@ def test_stuck_network_gets_a_hint_and_a_new_seed(page):
     wait_for_query(page, "seed", "0")
     seed = "0"
     hint.query_selector("button:text('New seed')").click()
-    page.wait_for_function(f"new URLSearchParams(location.search).get('seed') !== {seed!r}", timeout=TIMEOUT)
+    wait_until(page, f"new URLSearchParams(location.search).get('seed') !== {seed!r}", timeout=TIMEOUT)
     assert page.text_content("#seed") == query(page)["seed"]
     assert page.text_content("#step-count") == "0"
     assert not page.query_selector(".message.hint[data-key=stuck]")
@@ -280,7 +282,7 @@ def test_stuck_network_gets_a_hint_and_a_new_seed(page):
 def test_save_and_load_a_trained_network(page):
     open_playground(page, "?dataset=gaussian&hidden=3")
     page.click("#step")
-    page.wait_for_function("document.querySelector('#step-count').textContent === '1'", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#step-count').textContent === '1'", timeout=TIMEOUT)
     page.fill("#model-name", "gauss-3")
     page.click("#save")
     page.wait_for_selector("#model-list option[value='gauss-3']", state="attached", timeout=TIMEOUT)
@@ -300,9 +302,9 @@ def test_spiral_preset_learns_flat_out(page, shot_dir):
     wait_for_sizes(page, "7,8,8,6,1")
     page.select_option("#speed", "0")
     page.click("#play")
-    page.wait_for_function("parseFloat(document.querySelector('#train-acc').textContent) >= 98", timeout=90_000)
+    wait_until(page, "parseFloat(document.querySelector('#train-acc').textContent) >= 98", timeout=90_000)
     page.check("#show-test")
-    page.wait_for_function("document.querySelector('#heatmap').dataset.testPoints === '250'", timeout=TIMEOUT)
+    wait_until(page, "document.querySelector('#heatmap').dataset.testPoints === '250'", timeout=TIMEOUT)
     page.screenshot(path=str(shot_dir / "playground-spiral.png"))
     stats = page.evaluate("window.nnplayStats")
     (shot_dir / "playground-stats-spiral.json").write_text(json.dumps(stats, indent=1))
@@ -322,10 +324,10 @@ def test_regression_point_takes_the_chosen_value(page):
     assert page.is_visible("#add-value") and not page.is_visible("#add-class")
     assert not page.is_visible(".pg-acc")   # no accuracy for regression
     page.fill("#add-value input", "-0.5")
-    page.wait_for_function("+document.querySelector('#heatmap').dataset.trainPoints === 250", timeout=TIMEOUT)
+    wait_until(page, "+document.querySelector('#heatmap').dataset.trainPoints === 250", timeout=TIMEOUT)
     box = page.locator(".heatmap-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("+document.querySelector('#heatmap').dataset.trainPoints === 251", timeout=TIMEOUT)
-    page.wait_for_function("new URLSearchParams(location.search).get('points')", timeout=TIMEOUT)
+    wait_until(page, "+document.querySelector('#heatmap').dataset.trainPoints === 251", timeout=TIMEOUT)
+    wait_until(page, "new URLSearchParams(location.search).get('points')", timeout=TIMEOUT)
     x1, x2, value = (float(v) for v in query(page)["points"].split(":"))
     assert abs(x1) < 0.1 and abs(x2) < 0.1 and value == -0.5

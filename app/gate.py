@@ -1,0 +1,55 @@
+"""TrainingGate: at most ``slots`` sessions train at the same moment, taking turns in arrival order.
+
+Every session has its own worker thread, but Python runs one thread's bytecode at a time (the
+GIL). With twenty workers training flat out, the event-loop thread waited behind all of them
+each time it wanted the GIL back, and /healthz took 200 ms (bench/load.py). Behind the gate,
+waiting workers sleep on a lock, so only ``slots`` of them (one per core by default) compete
+with the event loop.
+
+    with gate.turn():            # blocks until a slot is free and earlier arrivals have had theirs
+        ...train for one slice (a few milliseconds)...
+
+A released slot goes straight to the longest waiter, so a worker that asks again at once queues
+behind the others instead of taking the slot back: every session keeps training, at an equal
+share of the machine.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+from contextlib import contextmanager
+
+
+class TrainingGate:
+    def __init__(self, slots: int):
+        if slots < 1:
+            raise ValueError(f"slots={slots!r}: a training gate needs at least 1 slot")
+        self.slots = slots
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[threading.Lock] = collections.deque()
+
+    @contextmanager
+    def turn(self):
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _acquire(self) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            ticket = threading.Lock()
+            ticket.acquire()
+            self._waiting.append(ticket)
+        ticket.acquire()  # released by _release when this waiter's turn comes, holding the slot
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()  # the slot passes on without ever being free
+            else:
+                self._free += 1
