@@ -1,8 +1,9 @@
 """What a running session tells its client, and how often: metrics, snapshots, evaluations.
 
 Each periodic output has a Pacer: it runs at most every ``interval`` seconds, and only while
-its own cost stays within ``share`` of the worker thread's CPU time, so that looking at the
-network never slows its training by more than a few percent:
+its own cost stays within ``share`` of the worker thread's CPU time (plus the time a throttled
+session spends waiting: see Reporter.clock), so that looking at the network never slows its
+training by more than a few percent:
 
     metrics        every 1 / metrics_rate s; the figures in it are refreshed under TEST_SHARE
     snapshot       every 1 / frame_rate s at most, under SNAPSHOT_SHARE, and only when the
@@ -72,6 +73,13 @@ class Reporter:
         self.last_stats = None
         self.next_look = 0.0
 
+    def clock(self) -> float:
+        """The budget clock of the Pacers: the worker's CPU time, plus the time it spent waiting
+        for a throttled session's next step. Looking may use a share of what training uses, and
+        all of the time a slow-paced session leaves idle: XOR at 150 steps/s still gets its
+        snapshots at the full frame rate."""
+        return time.thread_time() + self.session.idle
+
     # -- while training --------------------------------------------------------------------
     def restart_clock(self) -> None:
         self.mark = (time.perf_counter(), self.samples)
@@ -91,7 +99,7 @@ class Reporter:
         if now < self.next_look:  # tiny networks step in microseconds: look at the clocks less often
             return
         self.next_look = now + LOOK_EVERY
-        s, cpu = self.session, time.thread_time()
+        s, cpu = self.session, self.clock()
         if s.data.is_mnist and s.trainer.epoch > self.evaluated_epoch and self.evaluations.due(now, cpu):
             self.evaluate()
         if self.metrics.due(now, cpu):
@@ -100,9 +108,9 @@ class Reporter:
             images = self.images.due(now, cpu)
             if images:
                 self.images.ran(now, cpu, cpu)
-            before = time.thread_time()
+            before = self.clock()
             s.outbox.publish("snapshot", self.snapshot(images))
-            self.snapshots.ran(now, before, time.thread_time())
+            self.snapshots.ran(now, before, self.clock())
 
     # -- after a command -------------------------------------------------------------------
     def refresh(self, evaluate: bool = False) -> None:
@@ -119,15 +127,15 @@ class Reporter:
         return frames.snapshot(s.network, s.data, s.trainer.step_count, s.trainer.epoch, weight_images)
 
     def evaluate(self) -> None:
-        s, cpu = self.session, time.thread_time()
+        s, cpu = self.session, self.clock()
         frame, loss, accuracy = frames.evaluation(s.network, s.data, s.trainer.step_count, s.trainer.epoch)
         self.evaluated_epoch = s.trainer.epoch
         self.test, self.test_rows = (loss, accuracy), len(s.data.X_test)
         s.outbox.publish("evaluation", frame)
-        self.evaluations.ran(time.perf_counter(), cpu, time.thread_time())
+        self.evaluations.ran(time.perf_counter(), cpu, self.clock())
 
     def _score(self, now: float) -> None:
-        s, cpu = self.session, time.thread_time()
+        s, cpu = self.session, self.clock()
         d = s.data
         n = min(TEST_SUBSET, len(d.X_test)) if d.is_mnist else len(d.X_test)
         self.test, self.test_rows = frames.score(s.network, d, d.X_test[:n], d.y_test[:n]), n
@@ -135,7 +143,7 @@ class Reporter:
             self.train = frames.score(s.network, d, d.X_train, d.y_train)
         elif self.train[0] is None:
             self.train = frames.score(s.network, d, d.X_train[:TEST_SUBSET], d.y_train[:TEST_SUBSET])
-        self.scoring.ran(now, cpu, time.thread_time())
+        self.scoring.ran(now, cpu, self.clock())
 
     def metrics_message(self, now: float, fresh: bool = False) -> str:
         s = self.session
@@ -144,7 +152,7 @@ class Reporter:
         if s.data.is_mnist and count:
             self.train = (loss_sum / count, accuracy_sum / count)
         self.batches = [0, 0.0, 0.0]
-        if fresh or self.scoring.due(now, time.thread_time()):
+        if fresh or self.scoring.due(now, self.clock()):
             self._score(now)
         then, samples = self.mark
         rate = (self.samples - samples) / (now - then) if s.running and now > then else 0.0

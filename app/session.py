@@ -57,6 +57,7 @@ class Session:
         self.trainer: Trainer | None = None
         self.running = False
         self.steps_per_second: float | None = None
+        self.idle = 0.0  # seconds the worker waited for a throttled session's next step
         self.report = Reporter(self, settings.metrics_rate, settings.frame_rate)
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"nnplay-session-{self.id}", daemon=True)
@@ -100,10 +101,13 @@ class Session:
         if self.steps_per_second is not None:
             wait = self._next_step_at - time.perf_counter()
             if wait > 0:
+                started = time.perf_counter()
                 try:
                     return self._jobs.get(timeout=wait)
                 except queue.Empty:
                     return None
+                finally:
+                    self.idle += time.perf_counter() - started
         return None if self._jobs.empty() else self._jobs.get_nowait()
 
     def _handle(self, command: dict, done: Future) -> None:

@@ -122,6 +122,25 @@ def test_the_xor_preset_converges_at_a_pace_a_person_can_follow(make_client, wir
     assert metrics["step"] <= pace * (elapsed + 0.1) + 1
 
 
+@pytest.mark.slow
+def test_a_slow_paced_session_is_watched_at_the_frame_rate(make_client, wire):
+    """XOR at the preset's 150 steps/s leaves the worker idle most of the time: that idle time
+    pays for snapshots, so the graph moves smoothly (it got 4.6 snapshots/s when only the
+    worker's CPU time counted)."""
+    client = make_client(frame_rate=30.0)
+    with client.websocket_connect("/ws/session") as ws:
+        wire.recv(ws)
+        ws.send_json({"type": "configure", "preset": "xor"})
+        wire.until(ws, "configured")
+        ws.send_json({"type": "play"})
+        wire.until(ws, "ack")
+        started, snapshots = time.monotonic(), 0
+        while time.monotonic() - started < 3:
+            snapshots += wire.recv(ws)["type"] == "snapshot"
+        ws.send_json({"type": "pause"})
+    assert snapshots / 3 >= 12, f"{snapshots / 3:.1f} snapshots/s at frame_rate 30"
+
+
 def test_the_outbox_keeps_every_reply_but_only_the_newest_of_each_slot():
     """A client that reads slowly gets the newest metrics and snapshot, never a backlog of them."""
     import asyncio
