@@ -3,7 +3,8 @@
 Replies (ack, configured, error, trace, ...) queue up in order and are all delivered. Metrics,
 snapshots and evaluations are *latest-only* slots: a newer one replaces an unsent older one,
 so a slow client gets fewer frames, never a growing queue. The sender sends the queued replies
-first, then the slots in the order metrics, evaluation, snapshot.
+first, then the slots in the order evaluation, metrics, snapshot: the order they are published
+in, so the metrics that report an evaluation's figures always arrive after it.
 
 The worker calls ``post`` and ``publish`` from its own thread; they hop onto the event loop
 with ``call_soon_threadsafe``, which keeps their order.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-SLOTS = ("metrics", "evaluation", "snapshot")
+SLOTS = ("evaluation", "metrics", "snapshot")  # the order the Reporter publishes them in
 Message = str | bytes
 
 

@@ -83,6 +83,8 @@ class Wire:
                 return message
             if message["type"] == "websocket.close":
                 raise AssertionError(f"the socket closed ({message['code']}) while waiting for {kind!r}")
+            if message["type"] == "error" and message.get("code") == "internal":
+                raise AssertionError(f"the server failed while we waited for {kind!r}: {message['message']}")
         raise AssertionError(f"no {kind!r} message in {limit} messages")
 
     @classmethod

@@ -162,3 +162,21 @@ def test_the_outbox_keeps_every_reply_but_only_the_newest_of_each_slot():
 
     batch = asyncio.run(scenario())
     assert batch == [("reply", "ack1"), ("reply", "ack2"), ("metrics", "m49"), ("snapshot", b"s49")]
+
+
+def test_the_outbox_sends_an_evaluation_before_the_metrics_that_report_it():
+    """refresh(evaluate=True) publishes the evaluation, then metrics with its figures: a client
+    waiting for both in that order must get both, however the sender's batches fall."""
+    import asyncio
+
+    from app.outbox import Outbox
+
+    async def scenario():
+        outbox = Outbox(asyncio.get_running_loop())
+        outbox.publish("evaluation", b"e")
+        outbox.publish("metrics", "m")
+        outbox.publish("snapshot", b"s")
+        await asyncio.sleep(0)  # the call_soon_threadsafe hops run
+        return await asyncio.wait_for(outbox.take(), 5)
+
+    assert [kind for kind, _ in asyncio.run(scenario())] == ["evaluation", "metrics", "snapshot"]
