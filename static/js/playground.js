@@ -16,7 +16,9 @@ const SMALL_SETS = new Set(["xor_table", "one_neuron"]);
 const REGRESSION_SETS = new Set(["plane", "multigauss"]);
 const DEFAULT_SPEED = 150;        // steps per second: XOR visibly converges over several seconds
 const MATH_MAX_WIDTH = 16;        // the math view is readable up to this many neurons per layer
-const PLATEAU = { minSteps: 500, epochs: 50, gain: 0.01, solvedLoss: 0.02 };
+// stuck: the loss fell by less than `gain` over the window; the hint then stays until the loss
+// is `clearGain` below where it was stuck (or solved), so its button never flickers away.
+const PLATEAU = { minSteps: 500, epochs: 50, gain: 0.01, clearGain: 0.2, solvedLoss: 0.02 };
 const NEW_LAYER_WIDTH = 2;
 const URL_DELAY = 150;            // ms
 
@@ -443,8 +445,9 @@ function checkPlateau(state, m) {
   const stepsPerEpoch = Math.max(1, Math.ceil((state.dataset?.n_train ?? 1) / state.config.batch_size));
   const window = Math.max(PLATEAU.minSteps, PLATEAU.epochs * stepsPerEpoch);
   const solved = loss <= PLATEAU.solvedLoss || m.train_accuracy === 1;
-  const stuck = !solved && m.step - p.bestStep >= window;
+  const stuck = !solved && (p.shown ? loss > p.stuckLoss * (1 - PLATEAU.clearGain) : m.step - p.bestStep >= window);
   if (stuck && !p.shown) {
+    p.stuckLoss = p.bestLoss;
     showMessage(state, "stuck", "hint",
       `The training loss has stayed near ${formatLoss(p.bestLoss)} for ${thousands(m.step - p.bestStep)} steps. ` +
       "The network may be stuck in a local minimum or on a plateau (new random starting weights often get it out), " +

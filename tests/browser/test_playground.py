@@ -272,6 +272,8 @@ def test_stuck_network_gets_a_hint_and_a_new_seed(page):
     assert "local minimum" in hint.text_content()
     wait_for_query(page, "seed", "0")
     seed = "0"
+    page.wait_for_timeout(1500)  # training goes on; the loss creeps down a little
+    assert hint.evaluate("div => div.isConnected"), "the hint was taken away while still stuck"
     hint.query_selector("button:text('New seed')").click()
     wait_until(page, f"new URLSearchParams(location.search).get('seed') !== {seed!r}", timeout=TIMEOUT)
     assert page.text_content("#seed") == query(page)["seed"]
