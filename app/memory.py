@@ -16,25 +16,26 @@ M_ARENA_MAX = -8  # from glibc's <malloc.h>
 ARENAS = 2
 
 
+def _libc_function(name: str):
+    """The C library's function ``name``, or None where there is no such function."""
+    library = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(library), name) if library else None
+    except (OSError, AttributeError):
+        return None
+
+
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     """Ask glibc for at most ``arenas`` arenas (call before the worker threads start).
     True when the C library took the setting."""
-    name = ctypes.util.find_library("c")
-    try:
-        mallopt = ctypes.CDLL(name).mallopt if name else None
-    except (OSError, AttributeError):
-        return False
+    mallopt = _libc_function("mallopt")
     return mallopt is not None and mallopt(M_ARENA_MAX, arenas) == 1
 
 
 def give_back_free_memory() -> bool:
     """Ask glibc to hand the free pages of every arena back to the system (after a session ends).
     True when the C library has malloc_trim."""
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        return False
+    trim = _libc_function("malloc_trim")
     if trim is None:
         return False
     trim(0)
