@@ -70,7 +70,7 @@ async def predict(request: Request, settings: Settings = Depends(get_settings),
 
 
 @router.get("/presets")
-def list_presets():
+async def list_presets():  # in memory: no need for FastAPI's thread pool
     return presets.all_presets()
 
 

@@ -53,8 +53,8 @@ def _decode_image(url) -> Image.Image:
                            "image") from None
     except Exception as e:  # Pillow raises many kinds for broken or hostile files
         raise CommandError("bad_value", f"image cannot be decoded as {'/'.join(FORMATS)}: {e}", "image") from None
-    alpha = "A" in picture.getbands() or "transparency" in picture.info
-    if picture.mode not in ("L", "LA"):  # grey first, in C: a quarter of the pixels for digits.ink to scan
+    if picture.mode not in digits.MODES:  # palette, 16-bit, CMYK, ...: grey, keeping any transparency
+        alpha = "A" in picture.getbands() or "transparency" in picture.info
         picture = picture.convert("LA" if alpha else "L")
     return picture
 

@@ -60,7 +60,10 @@ def loads(text: str | bytes):
 
 def dumps(message: dict) -> str:
     """JSON text with no NaN or Infinity in it (they become null)."""
-    return json.dumps(finite(message), allow_nan=False, separators=(",", ":"))
+    try:  # most messages hold plain finite values: encode them as they are
+        return json.dumps(message, allow_nan=False, separators=(",", ":"))
+    except (ValueError, TypeError):  # a NaN or infinity, or a NumPy value
+        return json.dumps(finite(message), allow_nan=False, separators=(",", ":"))
 
 
 # -- binary frames --------------------------------------------------------------------------

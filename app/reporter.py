@@ -24,9 +24,9 @@ from app import frames
 from app.protocol import dumps
 
 TEST_SUBSET = 1000
-TEST_SHARE = 0.015
-SNAPSHOT_SHARE = 0.03
-EVALUATION_SHARE = 0.03
+TEST_SHARE = 0.01
+SNAPSHOT_SHARE = 0.025
+EVALUATION_SHARE = 0.02
 WEIGHT_IMAGES_EVERY = 0.4
 LOOK_EVERY = 0.004          # seconds between two checks of what is due
 

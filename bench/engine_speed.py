@@ -11,10 +11,14 @@ contestant:
              norms, SGD update (no labels, so no per-step accuracy)
     torch    the same loop in PyTorch eager on the CPU: index the batch, x @ W + b, relu,
              F.cross_entropy, backward(), torch.optim.SGD.step(), loss.item()
+    flat     the same step written as one flat NumPy loop: every buffer preallocated, no checks,
+             no statistics but the loss and the gradient norms. What any NumPy engine could get
+             at best; the engine's distance from it is the cost of being a library
     floor    only the matrix products of the same steps, on batches sliced before the clock
              starts, into preallocated outputs: forward X·W ×3, dW = aᵀ·δ ×3, δ·Wᵀ ×2
 
-Each figure is the best of ``--repeats`` epochs (after a short warm-up). NumPy's BLAS and torch
+The contestants take turns, one epoch each, ``--repeats`` rounds (after a short warm-up), and
+each figure is its best epoch: a noisy neighbour slows all of them alike. NumPy's BLAS and torch
 run with the same thread count (``--threads``, default 1), set before either library loads.
 The last line is ``ratio_vs_torch=<x> ratio_vs_floor=<y>`` for batch 64 (engine time divided by
 the other). Then the inference time of the pretrained digit model on one 784-vector.
@@ -23,6 +27,7 @@ PyTorch is optional: without it the torch column says so and ratio_vs_torch is `
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -76,17 +81,18 @@ def fresh_network() -> Network:
     return Network.create(SIZES, ["relu", "relu", "softmax"], "cross_entropy", init="he", seed=0)
 
 
-def best_time(run_epoch, repeats: int) -> float:
-    """The fastest of ``repeats`` calls of run_epoch(), in seconds."""
-    times = []
+def race(contestants: dict, repeats: int) -> dict:
+    """Best seconds per epoch of each contestant (name -> run_epoch), taking turns for ``repeats`` rounds."""
+    best = {name: math.inf for name in contestants}
     for _ in range(repeats):
-        start = time.perf_counter()
-        run_epoch()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, run_epoch in contestants.items():
+            start = time.perf_counter()
+            run_epoch()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
-def time_engine(X, Y, batch: int, repeats: int) -> float:
+def engine_epoch(X, Y, batch: int):
     net = fresh_network()
     trainer = Trainer(net, X, Y, make_optimizer("sgd", LEARNING_RATE), batch_size=batch, seed=0)
     for _ in range(20):
@@ -95,7 +101,7 @@ def time_engine(X, Y, batch: int, repeats: int) -> float:
     def epoch():
         for _ in range(trainer.steps_per_epoch):
             trainer.step()
-    return best_time(epoch, repeats)
+    return epoch
 
 
 def torch_model(X, labels):
@@ -118,19 +124,27 @@ def torch_model(X, labels):
     return step, params
 
 
-def same_work(X, Y, labels, order, batch: int = 64, steps: int = 50) -> float:
-    """Largest |weight difference| between engine and torch after the same first ``steps`` steps."""
+def same_work(X, Y, labels, order, batch: int = 64, steps: int = 50) -> dict:
+    """Largest |weight difference| from the engine's, per other contestant, after the same first
+    ``steps`` steps."""
     trainer = Trainer(fresh_network(), X, Y, make_optimizer("sgd", LEARNING_RATE), batch_size=batch, seed=0)
-    step, params = torch_model(X, labels)
-    order_t = torch.from_numpy(order)
+    flat_step, flat_params = flat_model(X, Y)
+    if torch is not None:
+        torch_step, torch_params = torch_model(X, labels)
+        order_t = torch.from_numpy(order)
     for s in range(steps):
         trainer.step()  # its first epoch visits ``order`` too
-        step(order_t[s * batch:(s + 1) * batch])
+        flat_step(order[s * batch:(s + 1) * batch])
+        if torch is not None:
+            torch_step(order_t[s * batch:(s + 1) * batch])
     engine = trainer.network.parameters()
-    return max(float(np.abs(e - t.detach().numpy()).max()) for e, t in zip(engine, params))
+    others = {"flat": flat_params}
+    if torch is not None:
+        others["torch"] = [p.detach().numpy() for p in torch_params]
+    return {name: max(float(np.abs(e - p).max()) for e, p in zip(engine, params)) for name, params in others.items()}
 
 
-def time_torch(X, labels, order, batch: int, repeats: int) -> float:
+def torch_epoch(X, labels, order, batch: int):
     step, _ = torch_model(X, labels)
     starts = range(0, len(X), batch)
     order_t = torch.from_numpy(order)
@@ -140,10 +154,60 @@ def time_torch(X, labels, order, batch: int, repeats: int) -> float:
     def epoch():
         for start in starts:
             step(order_t[start:start + batch])
-    return best_time(epoch, repeats)
+    return epoch
 
 
-def time_floor(X, order, batch: int, repeats: int) -> float:
+def flat_model(X, Y):
+    """(step(rows) -> (loss, gradient norms), parameters): the engine's step as a flat NumPy loop
+    into preallocated buffers (see the module docstring)."""
+    W = [layer.W for layer in fresh_network().layers]
+    b = [np.zeros(w.shape[1], np.float32) for w in W]
+    buffers = {}
+
+    def buffers_for(n):
+        if n not in buffers:
+            buffers[n] = (np.empty((n, SIZES[0]), np.float32), np.empty((n, SIZES[-1]), np.float32),
+                          [np.empty((n, k), np.float32) for k in SIZES[1:]],
+                          [np.empty((n, k), np.float32) for k in SIZES[1:-1]], [np.empty_like(w) for w in W])
+        return buffers[n]
+
+    def step(rows):
+        X_b, Y_b, z, grad_a, dW = buffers_for(len(rows))
+        np.take(X, rows, axis=0, out=X_b)
+        np.take(Y, rows, axis=0, out=Y_b)
+        np.matmul(X_b, W[0], out=z[0]); z[0] += b[0]; a1 = np.maximum(z[0], 0)
+        np.matmul(a1, W[1], out=z[1]); z[1] += b[1]; a2 = np.maximum(z[1], 0)
+        np.matmul(a2, W[2], out=z[2]); z[2] += b[2]
+        a3 = z[2]  # softmax in place
+        a3 -= a3.max(axis=1, keepdims=True); np.exp(a3, out=a3); a3 /= a3.sum(axis=1, keepdims=True)
+        loss = -float(np.vdot(Y_b, np.log(a3))) / len(rows)
+        delta3 = a3; delta3 -= Y_b; delta3 *= 1 / len(rows)
+        np.matmul(a2.T, delta3, out=dW[2]); db3 = delta3.sum(axis=0)
+        np.matmul(delta3, W[2].T, out=grad_a[1]); delta2 = grad_a[1]; delta2 *= z[1] > 0
+        np.matmul(a1.T, delta2, out=dW[1]); db2 = delta2.sum(axis=0)
+        np.matmul(delta2, W[1].T, out=grad_a[0]); delta1 = grad_a[0]; delta1 *= z[0] > 0
+        np.matmul(X_b.T, delta1, out=dW[0]); db1 = delta1.sum(axis=0)
+        norms = [math.sqrt(np.vdot(g, g)) for g in dW]
+        for theta, g in zip(W + b, dW + [db1, db2, db3]):
+            g *= np.float32(LEARNING_RATE)
+            theta -= g
+        return loss, norms
+    return step, [p for pair in zip(W, b) for p in pair]
+
+
+def flat_epoch(X, Y, order, batch: int):
+    step, _ = flat_model(X, Y)
+    starts = range(0, len(X), batch)
+    for start in starts[:20]:
+        step(order[start:start + batch])
+
+    def epoch():
+        for start in starts:
+            step(order[start:start + batch])
+    return epoch
+
+
+def floor_epoch(X, order, batch: int):
     """Only the eight matrix products per step, into preallocated outputs."""
     net = fresh_network()
     W = [layer.W for layer in net.layers]
@@ -172,7 +236,7 @@ def time_floor(X, order, batch: int, repeats: int) -> float:
             np.matmul(delta[1], W[1].T, out=back[0])
             np.matmul(Xb.T, delta[0], out=dW[0])
     epoch()  # warm-up, and the buffers get allocated
-    return best_time(epoch, repeats)
+    return epoch
 
 
 def time_inference(X, path: Path, repeats: int = 2000) -> tuple[float, str]:
@@ -202,19 +266,24 @@ def main():
         torch_note = "PyTorch is not installed: the torch column is empty (pip install torch to compare)"
     print(f"MNIST epoch, {'-'.join(map(str, SIZES))} relu/softmax, SGD, float32, {len(X)} images")
     print(f"threads: {', '.join(f'{v}={os.environ[v]}' for v in THREAD_VARIABLES)}; numpy {np.__version__}; {torch_note}")
-    if torch is not None:
-        print(f"same work: after 50 steps engine and torch weights differ by at most "
-              f"{same_work(X, Y, labels, order):.1e}")
+    differences = same_work(X, Y, labels, order)
+    print("same work: after 50 steps the weights differ from the engine's by at most "
+          + ", ".join(f"{d:.1e} ({name})" for name, d in differences.items()))
     print(f"best of {args.repeats} epochs, seconds per epoch\n")
-    print(f"{'batch':>5} {'steps':>6} {'engine':>8} {'torch':>8} {'floor':>8} {'eng/torch':>10} {'eng/floor':>10}")
+    print(f"{'batch':>5} {'steps':>6} {'engine':>8} {'torch':>8} {'flat':>8} {'floor':>8} "
+          f"{'eng/torch':>10} {'eng/flat':>9} {'eng/floor':>10}")
     ratios = {}
     for batch in args.batches:
-        engine = time_engine(X, Y, batch, args.repeats)
-        torch_s = time_torch(X, labels, order, batch, args.repeats) if torch is not None else float("nan")
-        floor = time_floor(X, order, batch, args.repeats)
-        ratios[batch] = engine / torch_s, engine / floor
-        print(f"{batch:>5} {-(-len(X) // batch):>6} {engine:>8.3f} {torch_s:>8.3f} {floor:>8.3f} "
-              f"{ratios[batch][0]:>10.2f} {ratios[batch][1]:>10.2f}", flush=True)
+        contestants = {"engine": engine_epoch(X, Y, batch), "flat": flat_epoch(X, Y, order, batch),
+                       "floor": floor_epoch(X, order, batch)}
+        if torch is not None:
+            contestants["torch"] = torch_epoch(X, labels, order, batch)
+        t = race(contestants, args.repeats)
+        t.setdefault("torch", float("nan"))
+        ratios[batch] = t["engine"] / t["torch"], t["engine"] / t["floor"]
+        print(f"{batch:>5} {-(-len(X) // batch):>6} {t['engine']:>8.3f} {t['torch']:>8.3f} {t['flat']:>8.3f} "
+              f"{t['floor']:>8.3f} {ratios[batch][0]:>10.2f} {t['engine'] / t['flat']:>9.2f} "
+              f"{ratios[batch][1]:>10.2f}", flush=True)
     if args.model.is_file():
         seconds, sizes = time_inference(X, args.model)
         print(f"\ninference, one 784-vector through {sizes} ({args.model.name}): {seconds * 1e6:.1f} µs (median)")

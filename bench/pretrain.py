@@ -4,7 +4,7 @@
     python bench/pretrain.py --holdout 10000      # development: hold out the last 10,000 training
                                                   # digits and report on them instead of the test set
 
-An MLP (784-400-200-10, relu; softmax + cross-entropy; He initialisation), Adam with a
+An MLP (784-256-128-10, relu; softmax + cross-entropy; He initialisation), Adam with a
 cosine-decaying learning rate, trained on the 60,000 MNIST training digits only.
 
 First the training digits are redrawn once as on the app's canvas (bench/drawn_digits.py, seed + 1:
@@ -51,7 +51,7 @@ CHUNK = 1000               # images augmented at once (keeps the temporaries in 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Train engine/pretrained/digits.npz.")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[400, 200], help="hidden layer widths")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 128], help="hidden layer widths")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=0.001, help="Adam's η at the start (cosine decay to 0)")

@@ -34,7 +34,7 @@ MNIST_SIZE = 28       # side of the output field
 DIGIT_SIZE = 20       # longer side of the digit's bounding box after scaling
 MAX_SIDE = 2048       # larger pictures are refused (the canvas is 280 × 280)
 MODES = ("L", "LA", "RGB", "RGBA")
-_LUMA = np.array([0.299, 0.587, 0.114])
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 class EmptyCanvasError(ValueError):
@@ -44,8 +44,8 @@ class EmptyCanvasError(ValueError):
         super().__init__(message)
 
 
-def _channels(image) -> tuple[np.ndarray, np.ndarray | None]:
-    """(luminance (h, w), alpha (h, w) or None), both float64 in [0, 1]."""
+def _pixels(image) -> np.ndarray:
+    """The picture as a uint8 array (h, w), (h, w, 2) for LA, (h, w, 3) or (h, w, 4), checked."""
     if isinstance(image, Image.Image):
         if image.mode not in MODES:
             raise ValueError(f"image mode {image.mode!r} is not supported: must be one of {', '.join(MODES)}")
@@ -60,31 +60,40 @@ def _channels(image) -> tuple[np.ndarray, np.ndarray | None]:
         raise ValueError(f"image is a {type(image).__name__}: must be a PIL image or a numpy uint8 array")
     if not (1 <= pixels.shape[0] <= MAX_SIDE and 1 <= pixels.shape[1] <= MAX_SIDE):
         raise ValueError(f"image shape {pixels.shape} is out of range: height and width must be 1..{MAX_SIDE}")
-    pixels = pixels / 255.0
-    if pixels.ndim == 2:  # L
-        return pixels, None
-    if pixels.shape[2] == 2:  # LA
-        return pixels[..., 0], pixels[..., 1]
-    return pixels[..., :3] @ _LUMA, (pixels[..., 3] if pixels.shape[2] == 4 else None)  # RGB, RGBA
+    return pixels
+
+
+def _luminance(pixels: np.ndarray) -> np.ndarray:
+    """Grey level (h, w) float32 in [0, 255] of L, LA, RGB or RGBA pixels."""
+    if pixels.ndim == 2:
+        return pixels.astype(np.float32)
+    if pixels.shape[2] == 2:
+        return pixels[..., 0].astype(np.float32)
+    return pixels[..., :3] @ _LUMA
 
 
 def _against_background(c: np.ndarray) -> np.ndarray:
-    """Ink q (h, w) of a channel c: its contrast to the border's median, in the border's polarity."""
+    """Ink q (h, w) float32 of a channel c in [0, 255]: its contrast to the border's median, in the
+    border's polarity."""
+    c = c * np.float32(1 / 255)
     border = np.concatenate([c[0], c[-1], c[:, 0], c[:, -1]])
-    b = np.median(border)
-    q = (b - c) / b if b >= 0.5 else (c - b) / (1.0 - b)
-    return np.clip(q, 0.0, 1.0)
+    b = np.float32(np.median(border))
+    q = (b - c) / b if b >= 0.5 else (c - b) / (1 - b)
+    return np.clip(q, 0, 1, out=q)
 
 
 def ink(image) -> np.ndarray:
-    """Ink map (h, w) float64 in [0, 1] (1 = ink) of a PIL image (L, LA, RGB, RGBA) or uint8 array."""
-    luminance, alpha = _channels(image)
-    if alpha is not None:
-        if np.ptp(alpha) > INK_THRESHOLD:
+    """Ink map (h, w) float32 in [0, 1] (1 = ink) of a PIL image (L, LA, RGB, RGBA) or uint8 array.
+    Only the channel that is used gets converted: a canvas drawn on transparency costs one channel."""
+    pixels = _pixels(image)
+    if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
+        alpha = pixels[..., -1]
+        low, high = int(alpha.min()), int(alpha.max())
+        if (high - low) / 255 > INK_THRESHOLD:
             return _against_background(alpha)
-        if alpha.max() == 0.0:
-            return np.zeros_like(alpha)  # fully transparent: nothing is visible
-    return _against_background(luminance)
+        if high == 0:
+            return np.zeros(alpha.shape, np.float32)  # fully transparent: nothing is visible
+    return _against_background(_luminance(pixels))
 
 
 def to_mnist(image) -> np.ndarray:

@@ -67,7 +67,7 @@ def positive(x):
 
 
 def cross_entropy(a, y):
-    return float(-np.sum(y * np.log(positive(a))) / len(a))
+    return -float(np.vdot(y, np.log(positive(a)))) / len(a)
 
 
 def cross_entropy_grad(a, y):

@@ -94,8 +94,9 @@ class Network:
 
     def _check_input(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=self.dtype)
-        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(f"X has shape {X.shape}: expected (batch, {self.sizes[0]})")
+        n_0 = self.layers[0].n_in
+        if X.ndim != 2 or X.shape[1] != n_0:
+            raise ValueError(f"X has shape {X.shape}: expected (batch, {n_0})")
         if len(X) == 0:
             raise ValueError("X is empty: give at least one sample")
         return X
@@ -109,7 +110,9 @@ class Network:
 
     def forward_all(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(z, a): one (batch, n_l) array per layer for each."""
-        a_prev = self._check_input(X)
+        return self._forward_all(self._check_input(X))
+
+    def _forward_all(self, a_prev: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         zs, as_ = [], []
         for layer in self.layers:
             z, a_prev = layer.forward(a_prev)
@@ -121,9 +124,10 @@ class Network:
         """One forward and backward pass: the loss and ∂L/∂W, ∂L/∂b of every layer."""
         X = self._check_input(X)
         Y = np.asarray(Y, dtype=self.dtype)
-        if Y.shape != (len(X), self.sizes[-1]):
-            raise ValueError(f"Y has shape {Y.shape}: expected ({len(X)}, {self.sizes[-1]})")
-        z, a = self.forward_all(X)
+        n_L = self.layers[-1].n_out
+        if Y.shape != (len(X), n_L):
+            raise ValueError(f"Y has shape {Y.shape}: expected ({len(X)}, {n_L})")
+        z, a = self._forward_all(X)
         output = self.layers[-1]
         delta = self.loss.delta(output.activation, z[-1], a[-1], Y)
         L = len(self.layers)

@@ -62,8 +62,9 @@ class SGD(Optimizer):
     name = "sgd"
 
     def update(self, params, grads):
+        eta = self.learning_rate
         for theta, g in zip(params, grads):
-            theta -= self.learning_rate * g
+            theta -= eta * g
 
 
 class Momentum(Optimizer):

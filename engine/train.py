@@ -123,7 +123,7 @@ class Trainer:
         rows = self.next_batch()
         X, Y = self.X[rows], self.Y[rows]
         p = self.network.backprop(X, Y, self.regularizer)
-        grad_norms = [float(np.sqrt(np.vdot(dW, dW))) for dW in p.dW]
+        grad_norms = [math.sqrt(np.vdot(dW, dW)) for dW in p.dW]
         if not (math.isfinite(p.loss) and all(map(math.isfinite, grad_norms))):
             raise DivergenceError(
                 f"training diverged at step {self.step_count + 1}: the loss became {p.loss} — "

@@ -122,7 +122,7 @@ def test_ink_is_one_on_strokes_and_zero_on_background():
         if name == "RGB navy on cream":
             continue
         ink = digits.ink(image)
-        assert ink.shape == (SIZE, SIZE) and ink.dtype == np.float64, name
+        assert ink.shape == (SIZE, SIZE) and ink.dtype == np.float32, name
         assert (ink[stroke] == 1).all() and (ink[background] == 0).all(), name
 
 
