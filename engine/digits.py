@@ -44,27 +44,36 @@ class EmptyCanvasError(ValueError):
         super().__init__(message)
 
 
-def _pixels(image) -> np.ndarray:
-    """The picture as a uint8 array (h, w), (h, w, 2) for LA, (h, w, 3) or (h, w, 4), checked."""
+def _check(image) -> None:
+    """A ValueError naming the problem unless ``image`` is a PIL image (L, LA, RGB, RGBA) or a uint8
+    array (h, w), (h, w, 3) or (h, w, 4), with sides of 1..MAX_SIDE."""
     if isinstance(image, Image.Image):
         if image.mode not in MODES:
             raise ValueError(f"image mode {image.mode!r} is not supported: must be one of {', '.join(MODES)}")
-        pixels = np.asarray(image)
+        bands = len(image.getbands())
+        shape = (image.height, image.width) + ((bands,) if bands > 1 else ())
     elif isinstance(image, np.ndarray):
         if image.dtype != np.uint8:
             raise ValueError(f"image dtype {image.dtype} is not supported: must be uint8 (0..255)")
         if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
             raise ValueError(f"image shape {image.shape} is not supported: must be (h, w), (h, w, 3) or (h, w, 4)")
-        pixels = image
+        shape = image.shape
     else:
         raise ValueError(f"image is a {type(image).__name__}: must be a PIL image or a numpy uint8 array")
-    if not (1 <= pixels.shape[0] <= MAX_SIDE and 1 <= pixels.shape[1] <= MAX_SIDE):
-        raise ValueError(f"image shape {pixels.shape} is out of range: height and width must be 1..{MAX_SIDE}")
-    return pixels
+    if not (1 <= shape[0] <= MAX_SIDE and 1 <= shape[1] <= MAX_SIDE):
+        raise ValueError(f"image shape {shape} is out of range: height and width must be 1..{MAX_SIDE}")
 
 
-def _luminance(pixels: np.ndarray) -> np.ndarray:
-    """Grey level (h, w) float32 in [0, 255] of L, LA, RGB or RGBA pixels."""
+def _alpha(image) -> np.ndarray | None:
+    """The alpha channel (h, w) uint8, or None; a PIL image hands over that one channel only."""
+    if isinstance(image, Image.Image):
+        return np.asarray(image.getchannel("A")) if image.mode in ("LA", "RGBA") else None
+    return image[..., -1] if image.ndim == 3 and image.shape[2] == 4 else None
+
+
+def _luminance(image) -> np.ndarray:
+    """Grey level (h, w) float32 in [0, 255]: 0.299 R + 0.587 G + 0.114 B, or the L channel."""
+    pixels = np.asarray(image)
     if pixels.ndim == 2:
         return pixels.astype(np.float32)
     if pixels.shape[2] == 2:
@@ -74,26 +83,30 @@ def _luminance(pixels: np.ndarray) -> np.ndarray:
 
 def _against_background(c: np.ndarray) -> np.ndarray:
     """Ink q (h, w) float32 of a channel c in [0, 255]: its contrast to the border's median, in the
-    border's polarity."""
-    c = c * np.float32(1 / 255)
+    border's polarity (the formulas of the module docstring, with c and b in 0..255)."""
     border = np.concatenate([c[0], c[-1], c[:, 0], c[:, -1]])
-    b = np.float32(np.median(border))
-    q = (b - c) / b if b >= 0.5 else (c - b) / (1 - b)
+    b = float(np.median(border))
+    if b >= 127.5:  # dark ink on a light background: q = (b − c) / b
+        q = np.subtract(b, c, dtype=np.float32)
+        q /= np.float32(b)
+    else:           # light ink on a dark background: q = (c − b) / (255 − b)
+        q = np.subtract(c, b, dtype=np.float32)
+        q /= np.float32(255 - b)
     return np.clip(q, 0, 1, out=q)
 
 
 def ink(image) -> np.ndarray:
     """Ink map (h, w) float32 in [0, 1] (1 = ink) of a PIL image (L, LA, RGB, RGBA) or uint8 array.
     Only the channel that is used gets converted: a canvas drawn on transparency costs one channel."""
-    pixels = _pixels(image)
-    if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
-        alpha = pixels[..., -1]
+    _check(image)
+    alpha = _alpha(image)
+    if alpha is not None:
         low, high = int(alpha.min()), int(alpha.max())
         if (high - low) / 255 > INK_THRESHOLD:
             return _against_background(alpha)
         if high == 0:
             return np.zeros(alpha.shape, np.float32)  # fully transparent: nothing is visible
-    return _against_background(_luminance(pixels))
+    return _against_background(_luminance(image))
 
 
 def to_mnist(image) -> np.ndarray:
@@ -115,7 +128,9 @@ def to_mnist(image) -> np.ndarray:
     r_bar = p.sum(axis=1) @ np.arange(p.shape[0]) / mass
     c_bar = p.sum(axis=0) @ np.arange(p.shape[1]) / mass
     centre = MNIST_SIZE / 2
-    dr, dc = math.floor(centre - r_bar + 0.5), math.floor(centre - c_bar + 0.5)
+    # rounded to 1e-6 px first, so that a symmetric digit whose centre falls exactly between two pixels
+    # goes the same way in every colour scheme, whatever the last bit of its arithmetic
+    dr, dc = math.floor(round(centre - r_bar, 6) + 0.5), math.floor(round(centre - c_bar, 6) + 0.5)
     field = np.zeros((MNIST_SIZE, MNIST_SIZE))
     r0, c0 = max(dr, 0), max(dc, 0)
     r1, c1 = min(dr + p.shape[0], MNIST_SIZE), min(dc + p.shape[1], MNIST_SIZE)
