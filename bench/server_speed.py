@@ -11,7 +11,9 @@ the latency of reading a digit over REST and over the WebSocket.
    Also per CPU second (bare: this process; session: the whole server process, sender included):
    on a busy machine the client and the server's sender take CPU share from the worker, so the
    wall-clock ratio understates what an idle machine gives; the CPU ratio measures the overhead.
-3. POST /api/predict with a 280×280 PNG of a drawn digit: median and 90th percentile over N requests.
+3. POST /api/predict with a 280×280 PNG of a drawn digit: median and 90th percentile over N requests;
+   then GET /healthz the same way, the part of any request that is HTTP and client alone (on a
+   noisy machine it moves with the predict figure).
 4. WebSocket ``predict`` round trip (pixels of a 28×28 digit) in an MNIST session: median and p90.
 
 Both sides run with OPENBLAS_NUM_THREADS=1 (as ``nnplay serve`` does) and NumPy's floating-point
@@ -135,12 +137,13 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times) * 1000, times[int(0.9 * (len(times) - 1))] * 1000
 
 
-def rest_predict(base: str, image: str, n: int) -> tuple[float, float]:
+def rest_latency(base: str, n: int, path: str, body: dict | None = None) -> tuple[float, float]:
+    """Median and p90 of GET ``path`` (or POST ``body`` to it) over ``n`` requests, after 10 more."""
     times = []
     with httpx.Client(base_url=base) as client:
         for i in range(n + 10):
             start = time.perf_counter()
-            response = client.post("/api/predict", json={"image": image})
+            response = client.get(path) if body is None else client.post(path, json=body)
             elapsed = time.perf_counter() - start
             response.raise_for_status()
             if i >= 10:
@@ -202,9 +205,11 @@ def main() -> int:
             print(f"{label:28} {bare:9.0f} {live:9.0f} {live / bare:7.1%} {fps:9.1f}   "
                   f"{bare_cpu:9.0f} {live_cpu:9.0f} {live_cpu / bare_cpu:7.1%}")
         image, pixels = digit_png()
-        median, p90 = rest_predict(base, image, args.requests)
+        median, p90 = rest_latency(base, args.requests, "/api/predict", {"image": image})
         print(f"\nPOST /api/predict, 280×280 PNG:  median {median:.2f} ms   p90 {p90:.2f} ms"
               f"   ({args.requests} requests)")
+        median, p90 = rest_latency(base, args.requests, "/healthz")
+        print(f"GET /healthz (any request's share): median {median:.2f} ms   p90 {p90:.2f} ms")
         median, p90 = ws_predict(url, pixels, args.requests)
         print(f"WS predict round trip, 28×28:    median {median:.2f} ms   p90 {p90:.2f} ms"
               f"   ({args.requests} requests)")
