@@ -7,7 +7,9 @@ the latency of reading a digit over REST and over the WebSocket.
    circle preset), steps per second.
 2. The same config in a live server (``python -m app serve`` in a subprocess) driven flat out
    over /ws/session by a client that reads every message at the default frame rate; steps per
-   second from the ``metrics`` step counter. Rounds alternate bare / server; the best of each is kept.
+   second from the ``metrics`` step counter. Rounds alternate bare / server; the best of each is kept
+   (``ratio``), and ``paired`` is the median over rounds of each round's session / bare, which a
+   machine that speeds up and slows down over minutes disturbs less.
    Also per CPU second (bare: this process; session: the whole server process, sender included):
    on a busy machine the client and the server's sender take CPU share from the worker, so the
    wall-clock ratio understates what an idle machine gives; the CPU ratio measures the overhead.
@@ -191,18 +193,20 @@ def main() -> int:
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
               f"{args.seconds:g} s per run, best of {args.rounds} rounds\n")
         print(f"{'':28} {'steps per wall-clock second':^33}   {'steps per CPU second':^33}")
-        print(f"{'config':28} {'bare':>9} {'session':>9} {'ratio':>7} {'frames/s':>9}   "
+        print(f"{'config':28} {'bare':>9} {'session':>9} {'ratio':>7} {'paired':>7} {'frames/s':>9}   "
               f"{'bare':>9} {'server':>9} {'ratio':>7}")
         for label, (preset, overrides) in CONFIGS.items():
             bare, bare_cpu, live, live_cpu, fps = 0.0, 0.0, 0.0, 0.0, 0.0
+            pairs = []  # session / bare of each round: the two ran seconds apart, on the same machine state
             for _ in range(args.rounds):
-                wall, cpu = bare_steps_per_second(preset, overrides, settings, args.seconds)
-                bare, bare_cpu = max(bare, wall), max(bare_cpu, cpu)
+                wall_bare, cpu = bare_steps_per_second(preset, overrides, settings, args.seconds)
+                bare, bare_cpu = max(bare, wall_bare), max(bare_cpu, cpu)
                 wall, cpu, frames = session_steps_per_second(url, preset, overrides, args.seconds, server.pid)
+                pairs.append(wall / wall_bare)
                 if wall > live:
                     live, fps = wall, frames / args.seconds
                 live_cpu = max(live_cpu, cpu)
-            print(f"{label:28} {bare:9.0f} {live:9.0f} {live / bare:7.1%} {fps:9.1f}   "
+            print(f"{label:28} {bare:9.0f} {live:9.0f} {live / bare:7.1%} {statistics.median(pairs):7.1%} {fps:9.1f}   "
                   f"{bare_cpu:9.0f} {live_cpu:9.0f} {live_cpu / bare_cpu:7.1%}")
         image, pixels = digit_png()
         median, p90 = rest_latency(base, args.requests, "/api/predict", {"image": image})
