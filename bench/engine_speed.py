@@ -144,17 +144,20 @@ def same_work(X, Y, labels, order, batch: int = 64, steps: int = 50) -> dict:
     return {name: max(float(np.abs(e - p).max()) for e, p in zip(engine, params)) for name, params in others.items()}
 
 
-def torch_epoch(X, labels, order, batch: int):
-    step, _ = torch_model(X, labels)
-    starts = range(0, len(X), batch)
-    order_t = torch.from_numpy(order)
+def epoch_of(step, order, batch: int):
+    """run_epoch() for a step(rows) function: one pass over ``order`` in batches, after a 20-step warm-up."""
+    starts = range(0, len(order), batch)
     for start in starts[:20]:
-        step(order_t[start:start + batch])
+        step(order[start:start + batch])
 
     def epoch():
         for start in starts:
-            step(order_t[start:start + batch])
+            step(order[start:start + batch])
     return epoch
+
+
+def torch_epoch(X, labels, order, batch: int):
+    return epoch_of(torch_model(X, labels)[0], torch.from_numpy(order), batch)
 
 
 def flat_model(X, Y):
@@ -196,15 +199,7 @@ def flat_model(X, Y):
 
 
 def flat_epoch(X, Y, order, batch: int):
-    step, _ = flat_model(X, Y)
-    starts = range(0, len(X), batch)
-    for start in starts[:20]:
-        step(order[start:start + batch])
-
-    def epoch():
-        for start in starts:
-            step(order[start:start + batch])
-    return epoch
+    return epoch_of(flat_model(X, Y)[0], order, batch)
 
 
 def floor_epoch(X, order, batch: int):
