@@ -90,12 +90,12 @@ def prediction(network: Network, x28: np.ndarray) -> dict:
         raise CommandError("bad_value", f"this network has sizes {network.sizes}: reading digits needs "
                                         "784 inputs and 10 outputs (an MNIST network)", "model")
     _, activations = network.forward_all(x28.reshape(1, 784))
-    out = activations[-1][0].astype(np.float64)
+    out = activations[-1][0]
     if network.activations[-1] != "softmax":  # scores, not probabilities: normalise them for display
         out = np.clip(out, 0.0, None)
         out = out / out.sum() if out.sum() > 0 else np.full(10, 0.1)
-    return {"digit": int(np.argmax(out)), "probabilities": out.tolist(),
-            "input28": x28.astype(np.float64).tolist(), "activations": [a[0].tolist() for a in activations]}
+    return {"digit": int(np.argmax(out)), "probabilities": out, "input28": x28,
+            "activations": [a[0] for a in activations]}  # arrays: protocol.dumps writes them as numbers
 
 
 class PretrainedModel:

@@ -16,6 +16,7 @@ import math
 import struct
 
 import numpy as np
+import orjson
 
 VERSION = 1
 MAGIC = b"NNP1"
@@ -34,19 +35,21 @@ class CommandError(Exception):
 
 
 # -- JSON -----------------------------------------------------------------------------------
-def finite(value):
-    """``value`` with every non-finite float replaced by None, numpy scalars and arrays made plain."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
+def _plain(value):
+    """What orjson cannot write itself: a NumPy array that is not C-contiguous, or of another dtype."""
     if isinstance(value, np.ndarray):
-        return finite(value.tolist())
+        return value.tolist()
     if isinstance(value, np.generic):
-        return finite(value.item())
-    return value
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(message: dict) -> str:
+    """Compact JSON text; NumPy arrays and scalars are written as numbers, NaN and ±Infinity as null.
+
+    orjson writes float32 arrays in float32's shortest form (1/255 is 0.003921569) and is about ten
+    times faster than the json module, which matters for the prediction's 2,000 numbers."""
+    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain).decode()
 
 
 def _no_constants(name: str):
@@ -58,26 +61,21 @@ def loads(text: str | bytes):
     return json.loads(text, parse_constant=_no_constants)
 
 
-def dumps(message: dict) -> str:
-    """JSON text with no NaN or Infinity in it (they become null)."""
-    try:  # most messages hold plain finite values: encode them as they are
-        return json.dumps(message, allow_nan=False, separators=(",", ":"))
-    except (ValueError, TypeError):  # a NaN or infinity, or a NumPy value
-        return json.dumps(finite(message), allow_nan=False, separators=(",", ":"))
-
-
 # -- binary frames --------------------------------------------------------------------------
 def quantise(values: np.ndarray) -> tuple[np.ndarray, float, float]:
     """(bytes, scale, low) with value ≈ low + byte · scale; non-finite values become ``low``."""
     values = np.asarray(values, dtype=np.float32)
     finite_ = np.isfinite(values)
-    if not finite_.all():
-        values = np.where(finite_, values, np.nan)
-    low = float(np.nanmin(values)) if finite_.any() else 0.0
-    high = float(np.nanmax(values)) if finite_.any() else 0.0
+    all_finite = bool(finite_.all())
+    shown = values if all_finite else values[finite_]
+    low, high = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 0.0)
     scale = (high - low) / 255.0 if high > low else 1.0
-    codes = (values - np.float32(low)) * np.float32(1.0 / scale) + np.float32(0.5)
-    return np.clip(np.nan_to_num(codes, nan=0.0), 0, 255).astype(np.uint8), scale, low
+    codes = np.subtract(values, np.float32(low), dtype=np.float32)  # in place from here: a snapshot
+    codes *= np.float32(1.0 / scale)                                # quantises every frame
+    codes += np.float32(0.5)
+    if not all_finite:
+        codes[~finite_] = 0.0
+    return np.clip(codes, 0, 255, out=codes).astype(np.uint8), scale, low
 
 
 class Quantised:

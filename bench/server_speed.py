@@ -13,9 +13,10 @@ the latency of reading a digit over REST and over the WebSocket.
    Also per CPU second (bare: this process; session: the whole server process, sender included):
    on a busy machine the client and the server's sender take CPU share from the worker, so the
    wall-clock ratio understates what an idle machine gives; the CPU ratio measures the overhead.
-3. POST /api/predict with a 280×280 PNG of a drawn digit: median and 90th percentile over N requests;
-   then GET /healthz the same way, the part of any request that is HTTP and client alone (on a
-   noisy machine it moves with the predict figure).
+3. POST /api/predict with a 280×280 PNG of a drawn digit: median and 90th percentile over N requests
+   from the standard library's http.client on one kept-alive connection; then GET /healthz the same
+   way, the part of any request that is HTTP and client alone (on a noisy machine it moves with the
+   predict figure).
 4. WebSocket ``predict`` round trip (pixels of a 28×28 digit) in an MNIST session: median and p90.
 
 Both sides run with OPENBLAS_NUM_THREADS=1 (as ``nnplay serve`` does) and NumPy's floating-point
@@ -30,6 +31,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # noqa: E402  (before NumPy 
 
 import argparse
 import base64
+import http.client
 import io
 import json
 import socket
@@ -39,7 +41,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 from PIL import Image
 from websockets.sync.client import connect
@@ -62,19 +63,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def bare_steps_per_second(preset: str, overrides: dict, settings: Settings, seconds: float) -> float:
-    config = cfg.normalise(cfg.DEFAULT, {**presets.get(preset)["config"], **overrides}, settings)
-    data = cfg.build_data(config, MnistData(settings.data_dir).arrays)
-    network = cfg.build_network(config, data)
-    trainer = cfg.build_trainer(config, network, data)
-    with np.errstate(all="ignore"):  # as in the session's worker: it speeds up small NumPy calls
-        for _ in range(20):  # warm up
-            trainer.step()
-        start, cpu, steps = time.perf_counter(), time.process_time(), 0
-        while time.perf_counter() - start < seconds:
-            trainer.step()
-            steps += 1
-    return steps / (time.perf_counter() - start), steps / (time.process_time() - cpu)
+class Bare:
+    """The engine alone on one config, trained a slice at a time, in this process."""
+
+    def __init__(self, preset: str, overrides: dict, settings: Settings):
+        config = cfg.normalise(cfg.DEFAULT, {**presets.get(preset)["config"], **overrides}, settings)
+        data = cfg.build_data(config, MnistData(settings.data_dir).arrays)
+        self.trainer = cfg.build_trainer(config, cfg.build_network(config, data), data)
+        self.run(0.2)  # warm up
+
+    def run(self, seconds: float) -> tuple[int, float, float]:
+        """(steps, wall seconds, CPU seconds) of training flat out for ``seconds``."""
+        with np.errstate(all="ignore"):  # as in the session's worker: it speeds up small NumPy calls
+            start, cpu, steps = time.perf_counter(), time.process_time(), 0
+            while time.perf_counter() - start < seconds:
+                self.trainer.step()
+                steps += 1
+        return steps, time.perf_counter() - start, time.process_time() - cpu
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -90,35 +95,39 @@ def receive_until(ws, kind: str) -> dict:
             return json.loads(message)
 
 
-def session_steps_per_second(url: str, preset: str, overrides: dict, seconds: float,
-                             server_pid: int) -> tuple[float, float, int]:
-    """Steps per wall-clock second and per server CPU second flat out in a session, and how many
-    binary frames the client got meanwhile."""
-    with connect(url, max_size=None) as ws:
-        receive_until(ws, "hello")
+class Live:
+    """The same config in a server session over a WebSocket, played a slice at a time; the client
+    reads every message, as a page does."""
+
+    def __init__(self, ws, preset: str, overrides: dict, server_pid: int):
+        self.ws, self.server_pid = ws, server_pid
         ws.send(json.dumps({"type": "configure", "preset": preset, "config": overrides}))
         receive_until(ws, "configured")
         ws.send(json.dumps({"type": "speed", "steps_per_second": None}))
-        ws.send(json.dumps({"type": "play"}))
         receive_until(ws, "ack")
+        self.run(0.2)  # warm up
+
+    def run(self, seconds: float) -> tuple[int, float, float, int]:
+        """(steps, wall seconds, server CPU seconds, binary frames) between the first and the last
+        ``metrics`` of a slice of ``seconds`` of play; the first 0.1 s, while the worker starts, is skipped."""
+        self.ws.send(json.dumps({"type": "play"}))
         first = last = None
-        frames_received = 0
-        deadline = time.perf_counter() + seconds + 1.0
+        frames = 0
+        deadline = time.perf_counter() + seconds + 0.1
         while time.perf_counter() < deadline:
-            message = ws.recv()
+            message = self.ws.recv()
             if isinstance(message, bytes):
-                frames_received += 1
+                frames += first is not None
                 continue
             body = json.loads(message)
             if body["type"] == "metrics" and body["running"]:
                 now = time.perf_counter()
-                if first is None and now > deadline - seconds:  # skip the first second
-                    first = (now, body["step"], process_cpu_seconds(server_pid))
-                    frames_received = 0
-                last = (now, body["step"], process_cpu_seconds(server_pid))
-        ws.send(json.dumps({"type": "pause"}))
-    steps = last[1] - first[1]
-    return steps / (last[0] - first[0]), steps / (last[2] - first[2]), frames_received
+                if first is None and now > deadline - seconds:
+                    first = (now, body["step"], process_cpu_seconds(self.server_pid))
+                last = (now, body["step"], process_cpu_seconds(self.server_pid))
+        self.ws.send(json.dumps({"type": "pause"}))
+        receive_until(self.ws, "ack")
+        return last[1] - first[1], last[0] - first[0], last[2] - first[2], frames
 
 
 def digit_png() -> tuple[str, str]:
@@ -139,17 +148,27 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times) * 1000, times[int(0.9 * (len(times) - 1))] * 1000
 
 
-def rest_latency(base: str, n: int, path: str, body: dict | None = None) -> tuple[float, float]:
-    """Median and p90 of GET ``path`` (or POST ``body`` to it) over ``n`` requests, after 10 more."""
+def rest_latency(port: int, n: int, path: str, body: dict | None = None) -> tuple[float, float]:
+    """Median and p90 of GET ``path`` (or POST ``body`` to it) over ``n`` requests, after 10 more.
+    The client is the standard library's, on one kept-alive connection: httpx would add about
+    0.4 ms of its own Python to every request."""
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"content-type": "application/json"} if body is not None else {}
     times = []
-    with httpx.Client(base_url=base) as client:
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    try:
         for i in range(n + 10):
             start = time.perf_counter()
-            response = client.get(path) if body is None else client.post(path, json=body)
+            connection.request("GET" if body is None else "POST", path, body=data, headers=headers)
+            response = connection.getresponse()
+            response.read()
             elapsed = time.perf_counter() - start
-            response.raise_for_status()
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}")
             if i >= 10:
                 times.append(elapsed)
+    finally:
+        connection.close()
     return percentiles(times)
 
 
@@ -170,8 +189,8 @@ def ws_predict(url: str, pixels: str, n: int) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one slice")
+    parser.add_argument("--slices", type=int, default=20, help="slices of each, bare and session, per config")
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     settings = Settings.from_env()
@@ -182,37 +201,40 @@ def main() -> int:
     env = dict(os.environ, NNPLAY_DATA_DIR=str(settings.data_dir))
     server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/session"
+    url = f"ws://127.0.0.1:{port}/ws/session"
     try:
         for _ in range(100):
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
                 time.sleep(0.1)
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-              f"{args.seconds:g} s per run, best of {args.rounds} rounds\n")
-        print(f"{'':28} {'steps per wall-clock second':^33}   {'steps per CPU second':^33}")
-        print(f"{'config':28} {'bare':>9} {'session':>9} {'ratio':>7} {'paired':>7} {'frames/s':>9}   "
-              f"{'bare':>9} {'server':>9} {'ratio':>7}")
+              f"{args.slices} slices of {args.seconds:g} s each, bare and session taking turns\n")
+        print(f"{'':28} {'steps per wall-clock second':^39}   {'steps per CPU second':^27}")
+        print(f"{'config':28} {'bare':>8} {'session':>8} {'ratio':>7} {'slices':>13} {'frames/s':>9}   "
+              f"{'bare':>8} {'server':>8} {'ratio':>7}")
         for label, (preset, overrides) in CONFIGS.items():
-            bare, bare_cpu, live, live_cpu, fps = 0.0, 0.0, 0.0, 0.0, 0.0
-            pairs = []  # session / bare of each round: the two ran seconds apart, on the same machine state
-            for _ in range(args.rounds):
-                wall_bare, cpu = bare_steps_per_second(preset, overrides, settings, args.seconds)
-                bare, bare_cpu = max(bare, wall_bare), max(bare_cpu, cpu)
-                wall, cpu, frames = session_steps_per_second(url, preset, overrides, args.seconds, server.pid)
-                pairs.append(wall / wall_bare)
-                if wall > live:
-                    live, fps = wall, frames / args.seconds
-                live_cpu = max(live_cpu, cpu)
-            print(f"{label:28} {bare:9.0f} {live:9.0f} {live / bare:7.1%} {statistics.median(pairs):7.1%} {fps:9.1f}   "
-                  f"{bare_cpu:9.0f} {live_cpu:9.0f} {live_cpu / bare_cpu:7.1%}")
+            bare = Bare(preset, overrides, settings)
+            with connect(url, max_size=None) as ws:
+                receive_until(ws, "hello")
+                live = Live(ws, preset, overrides, server.pid)
+                totals, pairs = np.zeros(7), []
+                for _ in range(args.slices):
+                    b_steps, b_wall, b_cpu = bare.run(args.seconds)
+                    l_steps, l_wall, l_cpu, frames = live.run(args.seconds)
+                    totals += (b_steps, b_wall, b_cpu, l_steps, l_wall, l_cpu, frames)
+                    pairs.append((l_steps / l_wall) / (b_steps / b_wall))
+            b_steps, b_wall, b_cpu, l_steps, l_wall, l_cpu, frames = totals
+            low, high = np.percentile(pairs, [10, 90])
+            print(f"{label:28} {b_steps / b_wall:8.0f} {l_steps / l_wall:8.0f} {l_steps / l_wall / (b_steps / b_wall):7.1%}"
+                  f" {low:6.0%}–{high:<6.0%} {frames / l_wall:9.1f}   "
+                  f"{b_steps / b_cpu:8.0f} {l_steps / l_cpu:8.0f} {(l_steps / l_cpu) / (b_steps / b_cpu):7.1%}")
         image, pixels = digit_png()
-        median, p90 = rest_latency(base, args.requests, "/api/predict", {"image": image})
+        median, p90 = rest_latency(port, args.requests, "/api/predict", {"image": image})
         print(f"\nPOST /api/predict, 280×280 PNG:  median {median:.2f} ms   p90 {p90:.2f} ms"
               f"   ({args.requests} requests)")
-        median, p90 = rest_latency(base, args.requests, "/healthz")
+        median, p90 = rest_latency(port, args.requests, "/healthz")
         print(f"GET /healthz (any request's share): median {median:.2f} ms   p90 {p90:.2f} ms")
         median, p90 = ws_predict(url, pixels, args.requests)
         print(f"WS predict round trip, 28×28:    median {median:.2f} ms   p90 {p90:.2f} ms"

@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from app.protocol import Quantised, decode_frame, dumps, encode_frame
+from app.protocol import Quantised, decode_frame, dumps, encode_frame, quantise
 from engine import data as toysets
 from engine import digits, mnist
 from engine.network import Network
@@ -76,6 +76,16 @@ def test_frames_refuse_non_finite_floats_and_quantised_arrays_map_them_to_low():
         encode_frame("snapshot", {}, {"W1": np.array([1.0, np.nan])})
     decoded = decode_frame(encode_frame("snapshot", {}, {"m": Quantised(np.array([1.0, np.inf, 3.0, np.nan]))}))
     np.testing.assert_allclose(decoded["arrays"]["m"], [1.0, 1.0, 3.0, 1.0], atol=1e-6)
+    nothing = decode_frame(encode_frame("snapshot", {}, {"m": Quantised(np.array([np.nan, -np.inf]))}))
+    np.testing.assert_array_equal(nothing["arrays"]["m"], [0.0, 0.0])
+
+
+def test_quantised_codes_are_the_nearest_of_256_levels_from_min_to_max():
+    values = np.random.default_rng(0).normal(size=(3, 48, 48)).astype(np.float32).transpose(1, 2, 0)
+    codes, scale, low = quantise(values)
+    assert codes.dtype == np.uint8 and codes.shape == values.shape
+    assert low == values.min() and codes.min() == 0 and codes.max() == 255
+    assert np.abs(low + codes * scale - values).max() <= scale / 2 * (1 + 1e-5)
 
 
 def test_decode_rejects_a_foreign_or_truncated_frame():
