@@ -134,6 +134,25 @@ def test_ink_measures_contrast_to_a_grey_paper():
     assert ink[0, 0] == 0 and ink[15, 25] == 1 and ink[27, 25] == pytest.approx(0.5)
 
 
+def test_to_mnist_reads_ink_inside_a_box_that_holds_all_of_it():
+    """to_mnist computes q only inside the box of the pixels darker (lighter) than the paper: q must be
+    0 everywhere outside it, and the same inside as ink() gives. (On speckled paper the box is the whole
+    canvas.)"""
+    rng = np.random.default_rng(0)
+    speckled = np.clip(180 + rng.normal(0, 20, (SIZE, SIZE)), 0, 255).astype(np.uint8)
+    speckled[100:180, 120:140] = 0
+    for name, image in {**renderings(ONE), "speckled paper": speckled}.items():
+        c = digits._channel(image)
+        b = digits._background(c)
+        box = digits._box(c < b if b >= 127.5 else c > b)
+        outside = np.ones(c.shape, bool)
+        outside[box] = False
+        q = digits.ink(image)
+        assert (q[outside] == 0).all(), name
+        assert outside.any() or name == "speckled paper", name  # clean paper: the box is smaller than the canvas
+        np.testing.assert_array_equal(q[box], digits._against_background(c[box], b), err_msg=name)
+
+
 @pytest.mark.parametrize("image, message", [
     (np.zeros((28, 28), np.float32), r"image dtype float32 is not supported: must be uint8"),
     (np.zeros((28, 28, 2), np.uint8), r"image shape \(28, 28, 2\) is not supported"),
