@@ -1,6 +1,5 @@
 """Page-side speed of the Playground in headless Chromium (software rendering): fps from
 requestAnimationFrame while training, and the time of the page's handler per incoming message type."""
-import json
 import os
 import subprocess
 import sys

@@ -1,6 +1,5 @@
 """Model files: round trip, atomic writes, and clear errors for bad files."""
 import json
-import zipfile
 
 import numpy as np
 import pytest
