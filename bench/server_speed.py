@@ -89,10 +89,15 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def receive_until(ws, kind: str) -> dict:
+    """The next text message of type ``kind``; an ``error`` on the way stops the benchmark."""
     while True:
         message = ws.recv()
-        if isinstance(message, str) and json.loads(message)["type"] == kind:
-            return json.loads(message)
+        if isinstance(message, str):
+            body = json.loads(message)
+            if body["type"] == kind:
+                return body
+            if body["type"] == "error":
+                raise RuntimeError(f"the server answered an error while waiting for {kind}: {body['message']}")
 
 
 class Live:
