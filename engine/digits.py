@@ -138,8 +138,10 @@ def to_mnist(image) -> np.ndarray:
         raise EmptyCanvasError()
     b = _background(c)
     box = _box(c < b if b >= 127.5 else c > b)
-    q = _against_background(c[box], b) if box is not None else None
-    if q is None or q.max() < INK_THRESHOLD:
+    if box is None:
+        raise EmptyCanvasError()
+    q = _against_background(c[box], b)
+    if q.max() < INK_THRESHOLD:
         raise EmptyCanvasError()
     crop = q[_box(q >= INK_THRESHOLD)]
     h, w = crop.shape
