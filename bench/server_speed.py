@@ -1,18 +1,17 @@
 """How much the server costs: training through a WebSocket session vs the bare engine, and
 the latency of reading a digit over REST and over the WebSocket.
 
-    .venv/bin/python bench/server_speed.py [--seconds 5] [--rounds 2] [--requests 200]
+    .venv/bin/python bench/server_speed.py [--slices 20] [--seconds 1] [--requests 200]
 
 1. Bare engine: Trainer.step() in a loop for each config (MNIST 784-128-64-10 batch 64, the
-   circle preset), steps per second.
-2. The same config in a live server (``python -m app serve`` in a subprocess) driven flat out
-   over /ws/session by a client that reads every message at the default frame rate; steps per
-   second from the ``metrics`` step counter. Rounds alternate bare / server; the best of each is kept
-   (``ratio``), and ``paired`` is the median over rounds of each round's session / bare, which a
-   machine that speeds up and slows down over minutes disturbs less.
-   Also per CPU second (bare: this process; session: the whole server process, sender included):
-   on a busy machine the client and the server's sender take CPU share from the worker, so the
-   wall-clock ratio understates what an idle machine gives; the CPU ratio measures the overhead.
+   circle preset), in this process.
+2. The same config in a live server (``python -m app serve`` in a subprocess), played flat out
+   over /ws/session by a client that reads every message (metrics and snapshots at the server's
+   default rates); steps from the ``metrics`` step counter. Bare engine and session take turns in
+   slices of ``--seconds``, ``--slices`` of each: this machine's speed changes within seconds, so
+   only slices taken back to back see the same machine. ``ratio`` is the session's total steps per
+   second over the bare engine's; ``slices`` is the 10th–90th percentile of the slice pairs' ratios.
+   Also per CPU second (bare: this process; session: the whole server process, sender included).
 3. POST /api/predict with a 280×280 PNG of a drawn digit: median and 90th percentile over N requests
    from the standard library's http.client on one kept-alive connection; then GET /healthz the same
    way, the part of any request that is HTTP and client alone (on a noisy machine it moves with the
