@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import jinja2
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -42,14 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
         app.state.models = ModelStore(settings.models_dir)
         app.state.pretrained = PretrainedModel(settings.pretrained)
-        app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+        app.state.templates = page_templates(settings.templates_dir)
         yield
         app.state.sessions.close_all()
 
-    app = FastAPI(title="nnplay", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+    # No /api/docs: Swagger UI would come from a CDN with an inline script. The OpenAPI document stays.
+    app = FastAPI(title="nnplay", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_message_bytes,
-                       csp_exempt=(app.docs_url, app.swagger_ui_oauth2_redirect_url))
+                       host_allowed=settings.host_allowed)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -71,3 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                         "field": field}}, status_code=422)
 
     return app
+
+
+def page_templates(directory) -> Jinja2Templates:
+    """The page templates, whose ``url_for`` gives paths ("/static/...") rather than Starlette's
+    absolute URLs, which would repeat whatever Host header the request carried."""
+    templates = Jinja2Templates(directory=directory)
+
+    @jinja2.pass_context
+    def url_for(context: dict, name: str, /, **path_params) -> str:
+        return context["request"].app.url_path_for(name, **path_params)
+
+    templates.env.globals["url_for"] = url_for
+    return templates

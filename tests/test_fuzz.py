@@ -36,6 +36,7 @@ from app import config as cfg
 from app.main import create_app
 from app.settings import REPO_ROOT, Settings
 from app.ws import COMMANDS
+from tests.conftest import TEST_HOST
 
 ERROR_CODES = {"bad_json", "unknown_command", "bad_value", "limit", "diverged", "mnist_missing", "no_ink",
                "not_found", "version", "model_missing"}  # "internal" is a server bug: never expected
@@ -54,7 +55,7 @@ def fuzz_settings(tmp_path_factory) -> Settings:
         "NNPLAY_MODELS_DIR": str(root / "models"), "NNPLAY_DATA_DIR": str(root / "no-mnist"),
         "NNPLAY_PRETRAINED": str(REPO_ROOT / "engine" / "pretrained" / "digits.npz"),
         "NNPLAY_MNIST_MIRRORS": "http://127.0.0.1:9/", "NNPLAY_MAX_WIDTH": "32", "NNPLAY_MAX_LAYERS": "4",
-        "NNPLAY_MAX_SAMPLES": "500", "NNPLAY_MAX_SESSIONS": "4"})
+        "NNPLAY_MAX_SAMPLES": "500", "NNPLAY_MAX_SESSIONS": "4", "NNPLAY_ALLOWED_HOSTS": TEST_HOST})
 
 
 class Tally:

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from app.protocol import Quantised, decode_frame, dumps, encode_frame, quantise
+from tests.conftest import TEST_HOST
 from engine import data as toysets
 from engine import digits, mnist
 from engine.network import Network
@@ -441,7 +442,8 @@ def mnist_session(mnist_dir, tmp_path_factory, wire):
     from app.main import create_app
     from app.settings import Settings
     settings = Settings.from_env({"NNPLAY_DATA_DIR": str(mnist_dir),
-                                  "NNPLAY_MODELS_DIR": str(tmp_path_factory.mktemp("models"))})
+                                  "NNPLAY_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
+                                  "NNPLAY_ALLOWED_HOSTS": TEST_HOST})
     with TestClient(create_app(settings)) as client, client.websocket_connect("/ws/session") as ws:
         wire.recv(ws)
         ws.send_json({"type": "configure", "preset": "mnist", "config": {"mnist_train_size": 500}})
