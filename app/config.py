@@ -183,9 +183,14 @@ def build_data(c: dict, mnist_arrays) -> TrainingData:
                         extent, toysets.features(toysets.grid(GRID_RESOLUTION, extent), inputs))
 
 
-def build_network(c: dict, d: TrainingData) -> Network:
+def network_sizes(c: dict, d: TrainingData) -> list[int]:
+    """[n_0, hidden widths ..., n_L]: the layer widths config ``c`` gives on data ``d``."""
     outputs = d.classes if c["output"] == "softmax" or d.classes > 2 else 1
-    sizes = [len(d.inputs), *c["hidden"], outputs]
+    return [len(d.inputs), *c["hidden"], outputs]
+
+
+def build_network(c: dict, d: TrainingData) -> Network:
+    sizes = network_sizes(c, d)
     activations = [c["activation"]] * len(c["hidden"]) + [c["output"]]
     return Network.create(sizes, activations, c["loss"], init=c["init"], seed=c["seed"])
 

@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         limit_malloc_arenas()  # before any session's worker thread starts: see app/memory.py
         app.state.settings = settings
-        app.state.sessions = SessionRegistry(settings.max_sessions)
+        app.state.sessions = SessionRegistry(settings.max_sessions, settings.max_sessions_per_client,
+                                             settings.resume_grace_s)
         app.state.gate = TrainingGate(settings.training_slots)
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
         app.state.models = ModelStore(settings.models_dir)

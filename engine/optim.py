@@ -42,6 +42,7 @@ class Optimizer:
     """Base: holds the learning rate η, checked whenever it is set."""
 
     name = "sgd"
+    slots = 0  # arrays of state kept per parameter array (v for momentum; m and s for adam)
 
     def __init__(self, learning_rate: float = 0.1):
         self.learning_rate = learning_rate
@@ -69,6 +70,7 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name = "momentum"
+    slots = 1
 
     def __init__(self, learning_rate: float = 0.1, momentum: float = 0.9):
         super().__init__(learning_rate)
@@ -86,6 +88,7 @@ class Momentum(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
+    slots = 2
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(learning_rate)
@@ -111,12 +114,17 @@ class Adam(Optimizer):
             theta -= step * m / (np.sqrt(s) + eps_hat)
 
 
-def make_optimizer(name: str, learning_rate: float, **options) -> Optimizer:
-    """A fresh optimiser by name: ``sgd``, ``momentum`` or ``adam``."""
+def optimizer_class(name: str) -> type[Optimizer]:
+    """The optimiser class called ``name``: ``sgd``, ``momentum`` or ``adam``."""
     kinds = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
     if name not in kinds:
         raise ValueError(f"optimizer={name!r} is unknown: choose one of {', '.join(OPTIMIZERS)}")
-    return kinds[name](learning_rate, **options)
+    return kinds[name]
+
+
+def make_optimizer(name: str, learning_rate: float, **options) -> Optimizer:
+    """A fresh optimiser by name: ``sgd``, ``momentum`` or ``adam``."""
+    return optimizer_class(name)(learning_rate, **options)
 
 
 class Regularizer:

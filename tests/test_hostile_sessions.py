@@ -1,0 +1,198 @@
+"""Hostile and unlucky clients against the session machinery: poison messages, lock-outs, memory
+bombs, steps that never end, one address taking every slot. Each test once failed."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.test_fuzz import POISON
+
+MNIST_WORST = {"dataset": "mnist", "hidden": [1024] * 8, "optimizer": "adam", "batch_size": 65536}
+
+
+def session_threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if t.name.startswith("nnplay-session")}
+
+
+def wait_until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def replies_to(wire, ws, id_, limit: int = 5000) -> dict:
+    for _ in range(limit):
+        message = wire.recv(ws)
+        if message.get("id") == id_:
+            return message
+        assert message["type"] != "websocket.close", f"the socket closed before the reply to {id_!r}"
+    raise AssertionError(f"no reply with id {id_!r}")
+
+
+@pytest.mark.parametrize("poison", POISON[:8])
+def test_clients_that_send_poison_and_leave_never_lock_the_server(make_client, wire, poison):
+    """A full server of poisoners who left: the next user gets a working session at once."""
+    client = make_client(max_sessions=3, max_sessions_per_client=3)
+    for _ in range(3):
+        with client.websocket_connect("/ws/session") as ws:
+            wire.recv(ws)
+            ws.send_text(poison)
+            ws.send_json({"type": "play"})
+            assert wire.until(ws, "error")["code"] == "bad_value"
+    assert wait_until(lambda: len(client.app.state.sessions) == 0), "a poisoned session stayed registered"
+    with client.websocket_connect("/ws/session") as ws:
+        assert wire.recv(ws)["type"] == "hello"
+        ws.send_json({"type": "configure", "preset": "xor", "id": "c"})
+        assert replies_to(wire, ws, "c")["type"] == "configured"
+        ws.send_json({"type": "step", "id": "s"})
+        assert replies_to(wire, ws, "s")["state"]["step"] == 1
+
+
+def test_a_reply_that_cannot_be_written_leaves_the_worker_alive(make_client, wire, monkeypatch):
+    from app import commands
+
+    def unwritable(self, command):
+        self._reply(command, {"type": "ack", "command": "pause", "what": object()})
+
+    monkeypatch.setattr(commands.Commands, "_cmd_pause", unwritable)
+    client = make_client()
+    with client.websocket_connect("/ws/session") as ws:
+        wire.recv(ws)
+        ws.send_json({"type": "pause", "id": "p"})
+        assert wire.until(ws, "error")["code"] == "internal"
+        ws.send_json({"type": "step", "id": "s"})
+        assert replies_to(wire, ws, "s")["type"] == "ack"
+
+
+@pytest.mark.parametrize("failure", [MemoryError, RecursionError, KeyboardInterrupt])
+def test_no_exception_in_a_command_ends_the_worker(make_client, wire, monkeypatch, failure):
+    from app import commands
+
+    def broken(self, command):
+        raise failure("injected")
+
+    monkeypatch.setattr(commands.Commands, "_cmd_reset", broken)
+    client = make_client()
+    with client.websocket_connect("/ws/session") as ws:
+        hello = wire.recv(ws)
+        ws.send_json({"type": "reset", "id": "r"})
+        assert wire.until(ws, "error")["code"] == "internal"
+        ws.send_json({"type": "step", "id": "s"})
+        assert replies_to(wire, ws, "s")["type"] == "ack"
+        assert f"nnplay-session-{hello['session']}" in session_threads()
+
+
+def test_a_session_whose_client_left_mid_command_is_gone_within_seconds(make_client, wire, monkeypatch):
+    """Even while its worker is stuck in a command, a session whose socket closed leaves the registry."""
+    from app import commands
+    release = threading.Event()
+
+    def stuck(self, command):
+        release.wait(30)
+
+    monkeypatch.setattr(commands.Commands, "_cmd_reset", stuck)
+    client = make_client()
+    try:
+        with client.websocket_connect("/ws/session") as ws:
+            wire.recv(ws)
+            ws.send_json({"type": "reset"})
+        assert wait_until(lambda: len(client.app.state.sessions) == 0, 3.0)
+    finally:
+        release.set()
+
+
+def test_the_worst_network_the_limits_allow_is_refused_naming_the_budget(make_client, wire, mnist_dir):
+    client = make_client(data_dir=mnist_dir)
+    with client.websocket_connect("/ws/session") as ws:
+        wire.recv(ws)
+        ws.send_json({"type": "configure", "config": MNIST_WORST, "id": "w"})
+        error = replies_to(wire, ws, "w")
+        assert error["type"] == "error" and error["code"] == "limit", error
+        assert "session_memory_mb=128" in error["message"] and "MB" in error["message"]
+        ws.send_json({"type": "configure", "config": {**MNIST_WORST, "batch_size": 64, "optimizer": "sgd",
+                                                      "hidden": [256, 128]}, "id": "ok"})
+        assert replies_to(wire, ws, "ok")["type"] == "configured"
+        ws.send_json({"type": "set", "batch_size": 65536, "id": "b"})
+        error = replies_to(wire, ws, "b")
+        assert error["code"] == "limit" and error["field"] == "batch_size"
+
+
+def test_the_memory_budget_is_a_setting(make_client, wire):
+    client = make_client(session_memory_mb=16)
+    with client.websocket_connect("/ws/session") as ws:
+        assert wire.recv(ws)["limits"]["session_memory_mb"] == 16
+        ws.send_json({"type": "configure", "config": {"hidden": [1024, 1024, 1024]}, "id": "c"})
+        error = replies_to(wire, ws, "c")
+        assert error["code"] == "limit" and "session_memory_mb=16" in error["message"]
+
+
+def test_a_whole_epoch_step_can_be_paused_and_ends_when_the_client_leaves(make_client, wire, mnist_dir):
+    client = make_client(data_dir=mnist_dir, resume_grace_s=0)  # a session that left is closed, not parked
+    with client.websocket_connect("/ws/session") as ws:
+        wire.recv(ws)
+        ws.send_json({"type": "configure", "preset": "mnist", "config": {"batch_size": 1}, "id": "c"})
+        assert replies_to(wire, ws, "c")["type"] == "configured"
+        ws.send_json({"type": "step", "unit": "epoch", "id": "e"})
+        time.sleep(0.3)
+        ws.send_json({"type": "pause", "id": "p"})
+        step = replies_to(wire, ws, "e")
+        assert step["interrupted"] is True and 0 < step["state"]["step"] < 60000, step
+        assert replies_to(wire, ws, "p")["state"]["running"] is False
+        ws.send_json({"type": "step", "unit": "epoch"})  # and now leave in the middle of it
+    assert wait_until(lambda: not session_threads(), 5.0), "an epoch step outlived its client"
+
+
+def test_one_address_cannot_take_every_session(make_client, wire):
+    client = make_client(max_sessions=6, max_sessions_per_client=2)
+    with client.websocket_connect("/ws/session") as a, client.websocket_connect("/ws/session") as b:
+        wire.recv(a), wire.recv(b)
+        with client.websocket_connect("/ws/session") as c:
+            refusal = wire.recv(c)
+            assert refusal["code"] == "limit" and "max_sessions_per_client=2" in refusal["message"]
+            assert wire.recv(c) == {"type": "websocket.close", "code": 1013}
+
+
+def test_a_session_that_never_configures_is_closed_soon(make_client, wire):
+    client = make_client(unconfigured_timeout_s=0.3)
+    with client.websocket_connect("/ws/session") as idle:
+        wire.recv(idle)
+        error = wire.recv(idle)
+        assert error["code"] == "limit" and "unconfigured_timeout_s=0.3" in error["message"]
+    with client.websocket_connect("/ws/session") as busy:
+        wire.recv(busy)
+        busy.send_json({"type": "configure", "preset": "xor", "id": "c"})
+        replies_to(wire, busy, "c")
+        time.sleep(0.6)
+        busy.send_json({"type": "step", "id": "s"})  # configured: the long idle timeout applies
+        assert replies_to(wire, busy, "s")["type"] == "ack"
+
+
+def test_too_many_unanswered_commands_get_a_limit_error(make_client, wire, monkeypatch):
+    from app import commands, ws as ws_module
+    release = threading.Event()
+    monkeypatch.setattr(commands.Commands, "_cmd_reset", lambda self, command: release.wait(30))
+    client = make_client()
+    try:
+        with client.websocket_connect("/ws/session") as ws:
+            wire.recv(ws)
+            for i in range(ws_module.MAX_PENDING + 1):
+                ws.send_text(json.dumps({"type": "reset", "id": i}))
+            error = wire.until(ws, "error")
+            assert error["code"] == "limit" and error["id"] == ws_module.MAX_PENDING
+    finally:
+        release.set()
+
+
+def test_a_rebound_or_foreign_client_never_reaches_the_registry(make_client):
+    client = make_client()
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/ws/session", headers={"host": "evil.example"}) as ws:
+            ws.receive()
+    assert len(client.app.state.sessions) == 0
