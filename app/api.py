@@ -76,7 +76,7 @@ async def list_presets():  # in memory: no need for FastAPI's thread pool
 
 @router.get("/models")
 def list_models(models: ModelStore = Depends(get_models)):
-    return {"models": models.list()}
+    return models.list()
 
 
 @router.get("/models/{name}/weights")

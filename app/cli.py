@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings, open_browser: bool) -> int:
     import uvicorn
 
+    from app.http import HeaderDeadlineProtocol
     from app.main import create_app
 
     url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}/"
@@ -78,7 +79,8 @@ def serve(settings, open_browser: bool) -> int:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
                 timeout_graceful_shutdown=3, ws_max_size=max(16 << 20, 2 * settings.max_message_bytes),
-                ws_per_message_deflate=False)  # deflating float arrays costs CPU and saves little
+                ws_per_message_deflate=False,  # deflating float arrays costs CPU and saves little
+                http=HeaderDeadlineProtocol, timeout_keep_alive=settings.header_timeout_s)
     return 0
 
 
@@ -125,7 +127,7 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     epochs = preset["epochs"] if epochs is None else epochs
     if not 1 <= epochs <= 100000:
         raise ValueError(f"--epochs={epochs} is out of range: must be from 1 to 100000")
-    store = ModelStore(settings.models_dir)
+    store = ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb)
     if save is not None:
         store.path(save, field="--save")  # check the name before training, not after
     data = cfg.build_data(config, MnistData(settings.data_dir).arrays)
@@ -176,7 +178,7 @@ def predict(settings, image: Path, model: str | None) -> int:
     except digits.EmptyCanvasError:
         raise ValueError(f"{image}: no ink: the picture is empty — draw a digit") from None
     network = (PretrainedModel(settings.pretrained).get() if model is None
-               else ModelStore(settings.models_dir).load(model, field="--model")[0])
+               else ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb).load(model, field="--model")[0])
     answer = prediction(network, x28)
     print(f"digit: {answer['digit']}")
     for digit, p in enumerate(answer["probabilities"]):

@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              settings.resume_grace_s)
         app.state.gate = TrainingGate(settings.training_slots)
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
-        app.state.models = ModelStore(settings.models_dir)
+        app.state.models = ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb)
+        app.state.models.sweep()
         app.state.pretrained = PretrainedModel(settings.pretrained)
         app.state.templates = page_templates(settings.templates_dir)
         yield

@@ -82,11 +82,38 @@ def _find(data_dir: Path, stem: str) -> Path | None:
     return None
 
 
+def incomplete(path: Path, stem: str) -> str | None:
+    """Why ``path`` cannot hold all of ``stem``, from its size alone (no decompression); None if it may.
+
+    An uncompressed file must be exactly _SIZES[stem] bytes. A .gz file ends with ISIZE, the
+    uncompressed size mod 2³² (RFC 1952): a cut-off download ends with other bytes instead."""
+    try:
+        if path.suffix != ".gz":
+            size = path.stat().st_size
+        else:
+            with open(path, "rb") as f:
+                f.seek(-4, os.SEEK_END)
+                size = int.from_bytes(f.read(4), "little")
+    except OSError as e:  # unreadable, or shorter than 4 bytes
+        return f"it cannot be read ({e})"
+    if size != _SIZES[stem]:
+        return f"it holds {size} bytes of {stem}, expected {_SIZES[stem]}: it is truncated or not MNIST"
+    return None
+
+
 def status(data_dir: Path | None = None) -> dict:
-    """{"ready": all four files present, "missing": [stems], "dir": str}. Checks existence only."""
+    """{"ready", "missing": [stems], "corrupt": [{"file", "problem"}], "dir"}: ready when all four files
+    are present and of the right size (their checksums are checked when they are loaded)."""
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    missing = [stem for stem in FILES if _find(data_dir, stem) is None]
-    return {"ready": not missing, "missing": missing, "dir": str(data_dir)}
+    missing, corrupt = [], []
+    for stem in FILES:
+        path = _find(data_dir, stem)
+        problem = "missing" if path is None else incomplete(path, stem)
+        if path is None:
+            missing.append(stem)
+        elif problem:
+            corrupt.append({"file": path.name, "problem": problem})
+    return {"ready": not missing and not corrupt, "missing": missing, "corrupt": corrupt, "dir": str(data_dir)}
 
 
 def _gunzip_sha256(path: Path, stem: str) -> str:
@@ -149,7 +176,14 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
         raise ValueError(f"timeout={timeout!r} is out of range: must be more than 0 and at most 3600 seconds")
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    missing = status(data_dir)["missing"]
+    found = status(data_dir)
+    if found["corrupt"] and not (data_dir / CACHE_MARKER).is_file():  # not ours to replace
+        bad = found["corrupt"][0]
+        raise MnistError(f"MNIST file {data_dir / bad['file']} is corrupt ({bad['problem']}): "
+                         "replace it with a genuine copy")
+    for bad in found["corrupt"]:  # our own cache: make room for a fresh copy
+        (data_dir / bad["file"]).unlink(missing_ok=True)
+    missing = [stem for stem in FILES if _find(data_dir, stem) is None]
     if not missing:
         return
     try:

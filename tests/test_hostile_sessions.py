@@ -196,3 +196,22 @@ def test_a_rebound_or_foreign_client_never_reaches_the_registry(make_client):
         with client.websocket_connect("/ws/session", headers={"host": "evil.example"}) as ws:
             ws.receive()
     assert len(client.app.state.sessions) == 0
+
+
+def test_a_closed_session_gives_its_network_back_without_waiting_for_the_collector(make_client, wire):
+    import gc
+    import weakref
+    client = make_client(resume_grace_s=0)
+    gc.disable()  # the automatic collector would hide a reference cycle
+    try:
+        with client.websocket_connect("/ws/session") as ws:
+            wire.recv(ws)
+            ws.send_json({"type": "configure", "config": {"hidden": [256, 256]}, "id": "c"})
+            replies_to(wire, ws, "c")
+            (session,) = list(client.app.state.sessions._client)
+            network, trainer = weakref.ref(session.network), weakref.ref(session.trainer)
+            del session
+        assert wait_until(lambda: not session_threads())
+        assert network() is None and trainer() is None, "a finished session still holds its network"
+    finally:
+        gc.enable()
