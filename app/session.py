@@ -16,7 +16,6 @@ the Reporter (app/reporter.py) decides when metrics, snapshots and evaluations a
 """
 from __future__ import annotations
 
-import gc
 import logging
 import queue
 import secrets
@@ -128,12 +127,11 @@ class Session(Commands):
 
     def _forget(self) -> None:
         """The worker is ending: drop the network and data, and hand their memory back to the system.
-        (A session and its reporter point at each other: without the collection the arrays would wait
-        for the garbage collector, and malloc_trim would find nothing to give back.)"""
+        (A session and its reporter point at each other: left to the garbage collector, the arrays
+        stayed until its next full collection, and malloc_trim found nothing to give back.)"""
         self.running = False
         self.network = self.trainer = self.data = None
         self.report = None
-        gc.collect()
         give_back_free_memory()
 
     def _next_job(self):

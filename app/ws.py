@@ -34,7 +34,8 @@ COMMANDS = ("hello", *WORKER_COMMANDS, "download_mnist")
 MAX_ID_LENGTH = 64
 MAX_PENDING = 32            # commands queued for the worker and not yet answered
 DOWNLOAD_REPORTS_PER_SECOND = 10
-CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_PROTOCOL, CLOSE_POLICY, CLOSE_TRY_LATER = 1000, 1001, 1002, 1008, 1013
+CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_PROTOCOL, CLOSE_ABNORMAL, CLOSE_POLICY, CLOSE_TRY_LATER = (
+    1000, 1001, 1002, 1006, 1008, 1013)
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -130,8 +131,9 @@ def _idle_limit(configured: bool, settings: Settings) -> tuple[float, str]:
 
 
 async def receive_loop(websocket: WebSocket, session: Session, outbox: Outbox, settings: Settings,
-                       mnist: MnistData, background: set) -> tuple[str, int] | None:
-    """Handle client messages until the client leaves (None) or the server must close: (error, close code)."""
+                       mnist: MnistData, background: set) -> tuple[str, int] | int:
+    """Handle client messages until the client leaves (its close code) or the server must close:
+    (error, close code)."""
     pending: set[asyncio.Future] = set()
     configured = session.configured  # a reclaimed session is; a new one once it asks
     while True:
@@ -150,7 +152,7 @@ async def receive_loop(websocket: WebSocket, session: Session, outbox: Outbox, s
             return error("limit", f"no message for {name}={timeout:g} seconds: the session is closed",
                          name), CLOSE_GOING_AWAY
         if message["type"] == "websocket.disconnect":
-            return None
+            return message.get("code") or CLOSE_ABNORMAL
         if message.get("text") is None:
             outbox.post(error("bad_json", "binary messages are not accepted: send JSON text"))
             continue
@@ -227,21 +229,24 @@ async def session_socket(websocket: WebSocket, settings: Settings = Depends(get_
     background: set[asyncio.Task] = set()
     sender = asyncio.create_task(send_loop(websocket, outbox))
     receiver = asyncio.create_task(receive_loop(websocket, session, outbox, settings, mnist, background))
-    closing = None
+    ended: tuple[str, int] | int = CLOSE_ABNORMAL  # how the connection ended: see receive_loop
     try:
         await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
-        closing = receiver.result() if receiver.done() and not receiver.cancelled() else None
+        if receiver.done() and not receiver.cancelled():
+            ended = receiver.result()
         await _stop(sender)
-        if closing is not None:
-            await websocket.send_text(closing[0])
-            await websocket.close(closing[1])
+        if isinstance(ended, tuple):
+            await websocket.send_text(ended[0])
+            await websocket.close(ended[1])
     except (WebSocketDisconnect, RuntimeError):  # the client left while we were still talking
         pass
     finally:
         for task in (sender, receiver, *background):
             task.cancel()
-        # The client left on its own (no server close): keep a configured session for a while.
-        sessions.release(session, park=closing is None and session.configured)
+        # Lost on the way (not closed by the server, nor by a page that went away): keep a configured
+        # session for a while, so that the page can come back for it.
+        lost = isinstance(ended, int) and ended != CLOSE_GOING_AWAY
+        sessions.release(session, park=lost and session.configured)
         if websocket.application_state == WebSocketState.CONNECTED:
             try:
                 await websocket.close(CLOSE_NORMAL)

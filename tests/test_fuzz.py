@@ -95,8 +95,10 @@ def client(fuzz_settings):
 
 @pytest.fixture(scope="module")
 def bystander(client):
-    """A session opened before the fuzzing: it must still train when the fuzzing is over."""
+    """A session opened (and configured, so that only the long idle timeout applies to it) before the
+    fuzzing: it must still train when the fuzzing is over."""
     with client.websocket_connect("/ws/session") as ws:
+        ws.send_json({"type": "configure", "preset": "circle", "id": "b0"})
         yield ws
 
 

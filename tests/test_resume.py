@@ -123,3 +123,14 @@ def test_a_parked_session_is_paused_and_gives_way_to_new_users(make_client, wire
         assert wire.recv(a)["type"] == "hello" and wire.recv(b)["type"] == "hello"  # the parked one gave way
     with client.websocket_connect(f"/ws/session?resume={token}") as ws:
         assert wire.recv(ws)["resumed"] is False
+
+
+def test_a_page_that_goes_away_is_not_kept(make_client, wire):
+    client = make_client()
+    with client.websocket_connect("/ws/session") as ws:
+        token = wire.recv(ws)["resume"]["token"]
+        ws.send_json(XOR)
+        until_id(wire, ws, "c")
+        ws.close(1001)  # what a browser sends when its tab closes or navigates away
+    with client.websocket_connect(f"/ws/session?resume={token}") as ws:
+        assert wire.recv(ws)["resumed"] is False
