@@ -22,7 +22,7 @@ import time
 import webbrowser
 from pathlib import Path
 
-from app import presets
+from app import __version__, presets
 
 BAR_WIDTH = 30
 BAR_UPDATES_PER_SECOND = 10
@@ -30,6 +30,7 @@ BAR_UPDATES_PER_SECOND = 10
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground in the browser.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or $NNPLAY_HOST)")

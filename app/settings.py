@@ -10,7 +10,8 @@ Environment variables:
     NNPLAY_MODELS_DIR                       saved models (else $XDG_DATA_HOME/nnplay/models,
                                             else ~/.local/share/nnplay/models)
     NNPLAY_PRETRAINED                       the digit model (else engine/pretrained/digits.npz)
-    NNPLAY_STATIC_DIR, NNPLAY_TEMPLATES_DIR the front end (else the repo's static/ and templates/)
+    NNPLAY_STATIC_DIR, NNPLAY_TEMPLATES_DIR the front end (else static/ and templates/: in the app
+                                            package when installed from a wheel, else the checkout's)
     NNPLAY_MAX_LAYERS, NNPLAY_MAX_WIDTH, NNPLAY_MAX_SAMPLES, NNPLAY_MAX_MESSAGE_BYTES,
     NNPLAY_MAX_SESSIONS, NNPLAY_IDLE_TIMEOUT_S, NNPLAY_FRAME_RATE, NNPLAY_METRICS_RATE
     NNPLAY_ALLOWED_ORIGINS                  comma-separated origins allowed to open a WebSocket
@@ -30,7 +31,15 @@ from typing import Mapping
 
 from engine import mnist
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout; site-packages when installed
+
+
+def _front_end(name: str) -> Path:
+    """static/ or templates/: the wheel carries them inside the app package (pyproject.toml maps
+    them there); a checkout has them at its top level, beside app/."""
+    packaged = REPO_ROOT / "app" / name
+    return packaged if packaged.is_dir() else REPO_ROOT / name
+
 
 # name: (environment variable, type, low, high)
 _LIMITS = {
@@ -69,8 +78,8 @@ class Settings:
     data_dir: Path = field(default_factory=mnist.default_data_dir)
     models_dir: Path = field(default_factory=lambda: _models_dir(os.environ))
     pretrained: Path = REPO_ROOT / "engine" / "pretrained" / "digits.npz"
-    static_dir: Path = REPO_ROOT / "static"
-    templates_dir: Path = REPO_ROOT / "templates"
+    static_dir: Path = field(default_factory=lambda: _front_end("static"))
+    templates_dir: Path = field(default_factory=lambda: _front_end("templates"))
     max_layers: int = 8              # hidden layers per network
     max_width: int = 1024            # neurons per hidden layer
     max_samples: int = 5000          # points in a toy data set
