@@ -19,6 +19,8 @@ Environment variables:
     NNPLAY_MNIST_MIRRORS                    comma-separated base URLs to download MNIST from
     NNPLAY_TRAINING_SLOTS                   sessions that train at the same moment (the others
                                             wait their turn); default: the number of cores
+    NNPLAY_WORKERS                          server processes sharing the port (default 1);
+                                            every other limit holds per process
 """
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ _LIMITS = {
     "frame_rate": ("NNPLAY_FRAME_RATE", float, 0.1, 120),
     "metrics_rate": ("NNPLAY_METRICS_RATE", float, 0.1, 120),
 }
+
+WORKERS_RANGE = (1, 256)  # server processes of one ``nnplay serve``
 
 
 def _models_dir(environ: Mapping[str, str]) -> Path:
@@ -91,6 +95,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     mnist_mirrors: tuple[str, ...] = mnist.MIRRORS
     training_slots: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = 1                 # uvicorn worker processes (``nnplay serve --workers``)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -116,6 +121,9 @@ class Settings:
         if environ.get("NNPLAY_TRAINING_SLOTS"):
             values["training_slots"] = _parse("training_slots", "NNPLAY_TRAINING_SLOTS",
                                               environ["NNPLAY_TRAINING_SLOTS"], int, 1, 1024)
+        if environ.get("NNPLAY_WORKERS"):
+            values["workers"] = _parse("workers", "NNPLAY_WORKERS", environ["NNPLAY_WORKERS"], int,
+                                       *WORKERS_RANGE)
         origins = environ.get("NNPLAY_ALLOWED_ORIGINS", "")
         values["allowed_origins"] = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
         mirrors = tuple(m.strip() for m in environ.get("NNPLAY_MNIST_MIRRORS", "").split(",") if m.strip())
@@ -128,7 +136,17 @@ class Settings:
         changes = {k: v for k, v in changes.items() if v is not None}
         if "port" in changes and not 0 <= changes["port"] <= 65535:
             raise ValueError(f"port={changes['port']!r} is out of range: must be between 0 and 65535")
+        if "workers" in changes:
+            _parse("workers", "--workers", str(changes["workers"]), int, *WORKERS_RANGE)
         return dataclasses.replace(self, **changes)
+
+    def worker_environ(self) -> dict[str, str]:
+        """The variables from which ``from_env`` gives back the fields the command line sets.
+        ``nnplay serve --workers N`` puts them in its environment, which its worker processes
+        inherit: each builds its own Settings there (``app.main.create_app()``)."""
+        if self.port == 0 and self.workers > 1:
+            raise ValueError("port=0 (any free port) works with one worker only: give --port")
+        return {"NNPLAY_HOST": self.host, "PORT": str(self.port), "NNPLAY_WORKERS": str(self.workers)}
 
     def limits(self) -> dict:
         """The limits a client may hit, as announced in ``hello``."""

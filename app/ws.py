@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -92,7 +93,8 @@ async def send_loop(websocket: WebSocket, outbox: Outbox) -> None:
 
 
 def hello(session: Session, settings: Settings) -> str:
-    return dumps({"type": "hello", "protocol": VERSION, "session": session.id, "limits": settings.limits(),
+    return dumps({"type": "hello", "protocol": VERSION, "session": session.id, "worker": os.getpid(),
+                  "limits": settings.limits(),
                   "presets": presets.all_presets(), "config": cfg.DEFAULT})
 
 

@@ -55,10 +55,13 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 6
 
 @contextlib.contextmanager
 def open_session(ws_url: str, **connect_options):
-    """(hello, socket) of a new session, on a websockets sync client."""
+    """(hello, socket) of a new session, on a websockets sync client. Its queue is unbounded: a
+    full queue stops the client's reader, which then misses the server's close and makes the
+    final close() wait close_timeout (10 s) for it."""
     from websockets.sync.client import connect
 
-    with connect(ws_url, open_timeout=20, max_size=None, proxy=None, **connect_options) as ws:
+    options = {"open_timeout": 20, "max_size": None, "max_queue": None, "proxy": None, **connect_options}
+    with connect(ws_url, **options) as ws:
         hello = json.loads(ws.recv(timeout=20))
         assert hello["type"] == "hello", hello
         yield hello, ws
