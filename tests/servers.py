@@ -67,9 +67,12 @@ def open_session(ws_url: str, **connect_options):
         yield hello, ws
 
 
-def trains(ws, preset: str = "circle", seconds: float = 30) -> int:
-    """Configures ``preset``, plays, and returns the step of the first metrics after step 0."""
+def trains(ws, preset: str = "circle", seconds: float = 30, steps_per_second: float | None = None) -> int:
+    """Configures ``preset`` (at ``steps_per_second``, else the preset's speed), plays, and
+    returns the step of the first metrics after step 0."""
     ws.send(json.dumps({"type": "configure", "preset": preset}))
+    if steps_per_second is not None:
+        ws.send(json.dumps({"type": "speed", "steps_per_second": steps_per_second}))
     ws.send(json.dumps({"type": "play"}))
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
