@@ -1,6 +1,6 @@
 """The ``nnplay`` command (also ``python -m app``).
 
-    nnplay serve [--host H] [--port P] [--open]       the web app (default 127.0.0.1:8000)
+    nnplay serve [--host H] [--port P] [--workers N] [--open]   the web app (default 127.0.0.1:8000)
     nnplay train PRESET [--epochs N] [--seed S] [--save NAME]
     nnplay predict IMAGE [--model NAME]
 
@@ -22,7 +22,7 @@ import time
 import webbrowser
 from pathlib import Path
 
-from app import presets
+from app import __version__, presets
 
 BAR_WIDTH = 30
 BAR_UPDATES_PER_SECOND = 10
@@ -30,10 +30,14 @@ BAR_UPDATES_PER_SECOND = 10
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground in the browser.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or $NNPLAY_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000, or $PORT)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="server processes sharing the port (default 1, or $NNPLAY_WORKERS); "
+                            "each holds its own sessions and limits")
     serve.add_argument("--open", action="store_true", help="open the app in a web browser")
     train = commands.add_parser("train", help="train a preset network in the terminal")
     train.add_argument("preset", choices=presets.names(), metavar="PRESET",
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "serve":
-            return serve(settings.with_overrides(host=args.host, port=args.port), args.open)
+            return serve(settings.with_overrides(host=args.host, port=args.port, workers=args.workers), args.open)
         if args.command == "train":
             return train(settings, args.preset, args.epochs, args.seed, args.save, args.mnist_train_size)
         return predict(settings, args.image, args.model)
@@ -71,17 +75,29 @@ def serve(settings, open_browser: bool) -> int:
     import uvicorn
 
     from app.http import HeaderDeadlineProtocol
-    from app.main import create_app
 
+    app = _app(settings)
     url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}/"
     print(f"nnplay is serving on {url}  (Ctrl+C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                workers=settings.workers, factory=settings.workers > 1,
                 timeout_graceful_shutdown=3, ws_max_size=max(16 << 20, 2 * settings.max_message_bytes),
                 ws_per_message_deflate=False,  # deflating float arrays costs CPU and saves little
                 http=HeaderDeadlineProtocol, timeout_keep_alive=settings.header_timeout_s)
     return 0
+
+
+def _app(settings):
+    """The app, for one process. Several worker processes (uvicorn starts each afresh) import its
+    factory by name instead and build their settings from the environment they inherit, where
+    the command line's overrides are put first (Settings.worker_environ)."""
+    if settings.workers == 1:
+        from app.main import create_app
+        return create_app(settings)
+    os.environ.update(settings.worker_environ())
+    return "app.main:create_app"
 
 
 # -- train ------------------------------------------------------------------------------------

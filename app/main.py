@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from app import api, pages, ws
+from app import __version__, api, pages, ws
 from app.gate import TrainingGate
 from app.memory import limit_malloc_arenas
 from app.mnist_data import MnistData
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions.close_all()
 
     # No /api/docs: Swagger UI would come from a CDN with an inline script. The OpenAPI document stays.
-    app = FastAPI(title="nnplay", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+    app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_message_bytes,
                        host_allowed=settings.host_allowed)

@@ -10,7 +10,8 @@ Environment variables:
     NNPLAY_MODELS_DIR                       saved models (else $XDG_DATA_HOME/nnplay/models,
                                             else ~/.local/share/nnplay/models)
     NNPLAY_PRETRAINED                       the digit model (else engine/pretrained/digits.npz)
-    NNPLAY_STATIC_DIR, NNPLAY_TEMPLATES_DIR the front end (else the repo's static/ and templates/)
+    NNPLAY_STATIC_DIR, NNPLAY_TEMPLATES_DIR the front end (else static/ and templates/: in the app
+                                            package when installed from a wheel, else the checkout's)
     NNPLAY_MAX_LAYERS, NNPLAY_MAX_WIDTH, NNPLAY_MAX_SAMPLES, NNPLAY_MAX_MESSAGE_BYTES,
     NNPLAY_MAX_SESSIONS, NNPLAY_IDLE_TIMEOUT_S, NNPLAY_FRAME_RATE, NNPLAY_METRICS_RATE
     NNPLAY_ALLOWED_HOSTS                    comma-separated extra names the Host header may carry
@@ -23,6 +24,8 @@ Environment variables:
     NNPLAY_MNIST_MIRRORS                    comma-separated base URLs to download MNIST from
     NNPLAY_TRAINING_SLOTS                   sessions that train at the same moment (the others
                                             wait their turn); default: the number of cores
+    NNPLAY_WORKERS                          server processes sharing the port (default 1);
+                                            every other limit holds per process
 """
 from __future__ import annotations
 
@@ -36,7 +39,15 @@ from typing import Mapping
 
 from engine import mnist
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout; site-packages when installed
+
+
+def _front_end(name: str) -> Path:
+    """static/ or templates/: the wheel carries them inside the app package (pyproject.toml maps
+    them there); a checkout has them at its top level, beside app/."""
+    packaged = REPO_ROOT / "app" / name
+    return packaged if packaged.is_dir() else REPO_ROOT / name
+
 
 # name: (environment variable, type, low, high)
 _LIMITS = {
@@ -58,6 +69,8 @@ _LIMITS = {
 }
 # The names a Host header may always carry: loopback. A DNS-rebinding page has a name of its own.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+WORKERS_RANGE = (1, 256)  # server processes of one ``nnplay serve``
 
 
 def _models_dir(environ: Mapping[str, str]) -> Path:
@@ -84,8 +97,8 @@ class Settings:
     data_dir: Path = field(default_factory=mnist.default_data_dir)
     models_dir: Path = field(default_factory=lambda: _models_dir(os.environ))
     pretrained: Path = REPO_ROOT / "engine" / "pretrained" / "digits.npz"
-    static_dir: Path = REPO_ROOT / "static"
-    templates_dir: Path = REPO_ROOT / "templates"
+    static_dir: Path = field(default_factory=lambda: _front_end("static"))
+    templates_dir: Path = field(default_factory=lambda: _front_end("templates"))
     max_layers: int = 8              # hidden layers per network
     max_width: int = 1024            # neurons per hidden layer
     max_samples: int = 5000          # points in a toy data set
@@ -106,6 +119,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     mnist_mirrors: tuple[str, ...] = mnist.MIRRORS
     training_slots: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = 1                 # uvicorn worker processes (``nnplay serve --workers``)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -133,6 +147,9 @@ class Settings:
                                               environ["NNPLAY_TRAINING_SLOTS"], int, 1, 1024)
         values["allowed_hosts"] = tuple(h.strip().lower() for h in environ.get("NNPLAY_ALLOWED_HOSTS", "").split(",")
                                         if h.strip())
+        if environ.get("NNPLAY_WORKERS"):
+            values["workers"] = _parse("workers", "NNPLAY_WORKERS", environ["NNPLAY_WORKERS"], int,
+                                       *WORKERS_RANGE)
         origins = environ.get("NNPLAY_ALLOWED_ORIGINS", "")
         values["allowed_origins"] = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
         mirrors = tuple(m.strip() for m in environ.get("NNPLAY_MNIST_MIRRORS", "").split(",") if m.strip())
@@ -145,6 +162,8 @@ class Settings:
         changes = {k: v for k, v in changes.items() if v is not None}
         if "port" in changes and not 0 <= changes["port"] <= 65535:
             raise ValueError(f"port={changes['port']!r} is out of range: must be between 0 and 65535")
+        if "workers" in changes:
+            _parse("workers", "--workers", str(changes["workers"]), int, *WORKERS_RANGE)
         return dataclasses.replace(self, **changes)
 
     def host_allowed(self, hostname: str) -> bool:
@@ -164,6 +183,14 @@ class Settings:
             pass
         return any(hostname == name or name.startswith(".") and (hostname.endswith(name) or hostname == name[1:])
                    for name in self.allowed_hosts)
+
+    def worker_environ(self) -> dict[str, str]:
+        """The variables from which ``from_env`` gives back the fields the command line sets.
+        ``nnplay serve --workers N`` puts them in its environment, which its worker processes
+        inherit: each builds its own Settings there (``app.main.create_app()``)."""
+        if self.port == 0 and self.workers > 1:
+            raise ValueError("port=0 (any free port) works with one worker only: give --port")
+        return {"NNPLAY_HOST": self.host, "PORT": str(self.port), "NNPLAY_WORKERS": str(self.workers)}
 
     def limits(self) -> dict:
         """The limits a client may hit, as announced in ``hello``."""

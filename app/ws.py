@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -96,7 +97,8 @@ async def send_loop(websocket: WebSocket, outbox: Outbox) -> None:
 
 
 def hello(session: Session, settings: Settings, resumed: bool | None) -> str:
-    body = {"type": "hello", "protocol": VERSION, "session": session.id, "limits": settings.limits(),
+    body = {"type": "hello", "protocol": VERSION, "session": session.id, "worker": os.getpid(),
+            "limits": settings.limits(),
             "presets": presets.all_presets(), "config": cfg.DEFAULT,
             "resume": {"token": session.resume_token, "grace_s": settings.resume_grace_s}}
     if resumed is not None:
