@@ -216,3 +216,29 @@ def test_a_closed_session_gives_its_network_back_without_waiting_for_the_collect
         assert network() is None and trainer() is None, "a finished session still holds its network"
     finally:
         gc.enable()
+
+
+def test_commands_and_saved_model_reads_wait_for_a_turn_at_the_gate(make_client, wire, tmp_path):
+    """With every slot of the training gate taken, nothing heavy starts: not a configure, not a
+    REST read of a saved model. (Each once ran beside the gate, so N clients allocated at once.)"""
+    from engine import modelfile
+    from engine.network import Network
+    (tmp_path / "models").mkdir()
+    modelfile.save(Network.create([784, 8, 10], ["relu", "softmax"], "cross_entropy"), tmp_path / "models" / "m.npz")
+    client = make_client(training_slots=1)
+    gate = client.app.state.gate
+    answers = {}
+    with client.websocket_connect("/ws/session") as ws:
+        wire.recv(ws)
+        with gate.turn():
+            ws.send_json({"type": "configure", "preset": "xor", "id": "c"})
+            rest = threading.Thread(target=lambda: answers.setdefault("rest", client.get("/api/models/m/weights")))
+            rest.start()
+            time.sleep(0.5)
+            assert "rest" not in answers, "a saved model was read while the gate was full"
+            (session,) = list(client.app.state.sessions._client)
+            assert session.config["dataset"] == "circle", "configure ran while the gate was full"
+            ws.send_json({"type": "hello", "id": "h"})
+        assert replies_to(wire, ws, "c")["type"] == "configured"
+        rest.join(10)
+        assert answers["rest"].status_code == 200
