@@ -24,7 +24,7 @@ import numpy as np
 from engine import data as toysets
 from engine.network import Network
 from engine.optim import REGULARIZERS, Regularizer
-from engine.train import MAX_BATCH_SIZE, DivergenceError, Trainer
+from engine.train import DivergenceError, Trainer
 from app import config as cfg
 from app import frames, presets, predict
 from app.gate import TrainingGate
@@ -173,8 +173,7 @@ class Session:
             self.report.stepped(stats)
         except DivergenceError as e:
             self.running = False
-            self.outbox.post(dumps({"type": "error", "code": "diverged", "field": "learning_rate",
-                                    "message": f"{e}. The session is paused; the weights are the last good ones."}))
+            self.outbox.post(dumps(self._diverged(e)))
             self.report.refresh()
         except Exception as e:
             log.exception("session %s: training step failed", self.id)
@@ -182,6 +181,12 @@ class Session:
             self.outbox.post(dumps({"type": "error", "code": "internal", "field": None,
                                     "message": f"training failed inside the server ({type(e).__name__}: {e}); "
                                                "the session is paused"}))
+
+    def _diverged(self, e: DivergenceError) -> dict:
+        """The ``diverged`` error: the trainer has rolled back to ``restored_step`` and the session is paused."""
+        return {"type": "error", "code": "diverged", "field": "learning_rate", "message": f"{e}. The session is paused.",
+                "step": e.step, "restored_step": e.restored_step, "learning_rate": self.config["learning_rate"],
+                "state": self.state()}
 
     # -- commands (one method per client message type, run on the worker) --------------------
     def _cmd_configure(self, command: dict) -> None:
@@ -233,8 +238,9 @@ class Session:
                 while self.trainer.epoch == epoch:
                     self.report.count(self.trainer.step())
         except DivergenceError as e:
+            self._reply(command, self._diverged(e))
             self.report.refresh()
-            raise CommandError("diverged", f"{e}. The weights are the last good ones.", "learning_rate") from None
+            return
         self._reply(command, {"type": "ack", "command": "step", "unit": unit, "state": self.state()})
         if trace:
             self._reply(command, frames.trace_message(stats.trace, self.trainer.step_count))
@@ -261,14 +267,8 @@ class Session:
             raise CommandError("bad_value", f"set needs at least one of {', '.join(SETTABLE)}", None)
         changed = {}
         for key in fields:
-            if key == "learning_rate":
-                changed[key] = number(key, command[key], 0.0, 100.0, low_open=True)
-            elif key == "batch_size":
-                changed[key] = integer(key, command[key], 1, MAX_BATCH_SIZE)
-            elif key == "regularization":
-                changed[key] = choice(key, command[key], REGULARIZERS)
-            else:
-                changed[key] = number(key, command[key], 0.0, 10.0)
+            changed[key] = (choice(key, command[key], REGULARIZERS) if key == "regularization"
+                            else cfg.checked(key, command[key], self.settings))
         self.config = {**self.config, **changed}
         self.trainer.optimizer.learning_rate = self.config["learning_rate"]
         self.trainer.batch_size = self.config["batch_size"]
@@ -361,7 +361,7 @@ class Session:
         hidden = network.activations[:-1]
         config = {**self.config, "hidden": network.sizes[1:-1], "output": network.activations[-1],
                   "loss": network.loss.name}
-        if hidden and len(set(hidden)) == 1 and hidden[0] in cfg.HIDDEN_ACTIVATIONS:
+        if hidden and len(set(hidden)) == 1 and hidden[0] in cfg.hidden_activations():
             config["activation"] = hidden[0]
         self.config, self.network = config, network
         self.trainer = cfg.build_trainer(config, network, self.data)

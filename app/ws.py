@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app import config as cfg
-from app import presets
+from app import presets, schema
 from app.deps import get_gate, get_mnist, get_models, get_sessions, get_settings
 from app.gate import TrainingGate
 from app.memory import give_back_free_memory
@@ -93,7 +93,7 @@ async def send_loop(websocket: WebSocket, outbox: Outbox) -> None:
 
 def hello(session: Session, settings: Settings) -> str:
     return dumps({"type": "hello", "protocol": VERSION, "session": session.id, "limits": settings.limits(),
-                  "presets": presets.all_presets(), "config": cfg.DEFAULT})
+                  "presets": presets.all_presets(), "config": cfg.DEFAULT, "schema": schema.build(settings)})
 
 
 async def download(outbox: Outbox, mnist: MnistData, command: dict) -> None:
