@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import api, pages, ws
 from app.gate import TrainingGate
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
         app.state.models = ModelStore(settings.models_dir)
         app.state.pretrained = PretrainedModel(settings.pretrained)
-        app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+        app.state.templates = pages.make_templates(settings.templates_dir)
         yield
         app.state.sessions.close_all()
 
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok"}
+
+    app.add_exception_handler(StarletteHTTPException, pages.not_found)  # HTML 404 pages outside /api/
 
     @app.exception_handler(CommandError)
     async def command_error(request: Request, e: CommandError):

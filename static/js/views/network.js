@@ -6,7 +6,8 @@
 // createNetwork(element, {onSetWeight(layer, from, to, value), onSetBias(layer, neuron, value),
 //                         onResizeLayer(layer, delta), layerLink(layer) -> url | null})
 //   -> {update({structure, snapshot}), destroy()}
-// structure = {sizes: [n0, ..., nL], activations: [act1, ..., actL], inputNames: [...]}
+// structure = {sizes: [n0, ..., nL], activations: [act1, ..., actL], inputNames: [...] (shown as
+//              they are), widths: {min, max} (a hidden layer's +/− buttons stop there), weight: {min, max}}
 // snapshot  = a decoded snapshot frame (arrays W1.., b1.., maps0..).
 import { fitCanvas, frameScheduler } from "../frame.js";
 import { byteLut, cssColor, inputNormaliser, normaliser, paintMap } from "./colors.js";
@@ -18,9 +19,6 @@ const ZOOM = 168;         // enlarged map size in CSS pixels
 const MIN_MAP_SIZE = 10;  // smaller nodes show their map only when hovered
 const LEVELS = 8;         // edge thickness steps
 const STRAIGHT_ABOVE = 4000;  // more edges than this between two layers are drawn straight
-const FEATURE_LABELS = {
-  x1: "X₁", x2: "X₂", x3: "X₃", "x1^2": "X₁²", "x2^2": "X₂²", x1x2: "X₁X₂", sin_x1: "sin(X₁)", sin_x2: "sin(X₂)",
-};
 
 // The cubic Bézier used for every edge: from (x0, y0) to (x1, y1), both control points at the
 // middle x, so the curve leaves and enters horizontally. Along the curve, with t in [0, 1]:
@@ -102,9 +100,7 @@ export function createNetwork(element, options) {
     head.className = "net-head";
     head.style.left = `${g.xs[l] + g.size / 2}px`;
     const title = l === 0 ? "Features" : l === L ? "Output" : `${n} neuron${n === 1 ? "" : "s"}`;
-    head.innerHTML = l > 0 && l < L
-      ? `<span class="net-resize"><button type="button" class="round" data-delta="1" title="Add a neuron">+</button><button type="button" class="round" data-delta="-1" title="Remove a neuron">−</button></span>`
-      : "";
+    if (l > 0 && l < L) head.append(resizeButtons(n, view.structure.widths ?? { min: 1, max: Infinity }));
     head.append(Object.assign(document.createElement("span"), { className: "net-title", textContent: title }));
     const href = l > 0 ? layerLink(l) : null;
     if (href) {
@@ -115,6 +111,21 @@ export function createNetwork(element, options) {
     head.dataset.layer = l;
     element.append(head);
     return head;
+  }
+
+  function resizeButtons(n, { min, max }) {
+    const span = Object.assign(document.createElement("span"), { className: "net-resize" });
+    const add = Object.assign(document.createElement("button"), { type: "button", className: "round", textContent: "+" });
+    const remove = Object.assign(document.createElement("button"), { type: "button", className: "round", textContent: "−" });
+    add.dataset.delta = "1";
+    remove.dataset.delta = "-1";
+    add.disabled = n >= max;
+    add.title = add.disabled ? `This server allows at most ${max} neurons in a layer` : "Add a neuron";
+    remove.disabled = n <= min;
+    remove.title = remove.disabled ? `A layer needs at least ${min} neuron${min === 1 ? "" : "s"}: remove the whole layer with − above`
+      : "Remove a neuron";
+    span.append(add, remove);
+    return span;
   }
 
   function node(l, j, g) {
@@ -133,7 +144,7 @@ export function createNetwork(element, options) {
     } else if (view.structure.inputNames) {
       const name = view.structure.inputNames[j];
       el.append(Object.assign(document.createElement("span"), {
-        className: "net-input-name", textContent: FEATURE_LABELS[name] ?? name,
+        className: "net-input-name", textContent: name,
       }));
     }
     element.append(el);
@@ -243,7 +254,7 @@ export function createNetwork(element, options) {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(nd.map, 0, 0, ZOOM, ZOOM);
     const L = view.structure.sizes.length - 1;
-    const what = l === 0 ? `input ${FEATURE_LABELS[view.structure.inputNames?.[j]] ?? j}`
+    const what = l === 0 ? `input ${view.structure.inputNames?.[j] ?? j}`
       : `${l === L ? "output" : `layer ${l}`}, neuron ${j + 1}`;
     zoomCaption.textContent = l > 0 ? `${what} · bias ${nd.value.toFixed(3)}` : what;
   }
@@ -350,6 +361,8 @@ export function createNetwork(element, options) {
     editor.hidden = false;
     editor.querySelector("span").textContent = label;
     const input = editor.querySelector("input");
+    const range = view.structure.weight;   // the form refuses values outside it, saying why
+    if (range) Object.assign(input, { min: range.min, max: range.max, title: `from ${range.min} to ${range.max}` });
     input.value = (+value).toFixed(4);
     place(editor, mx, my);
     input.focus();
