@@ -4,8 +4,8 @@
 // says what happens to the connection; each view keeps its own state.
 import { connect } from "./socket.js";
 import { readSchema } from "./schema.js";
-import { formatSeconds, thousands } from "./format.js";
-import { createConnectionBanner } from "./views/banner.js";
+import { thousands } from "./format.js";
+import { createConnectionBanner, lostWords } from "./views/banner.js";
 import { createReader } from "./digits/reader.js";
 import { createInside } from "./digits/inside.js";
 import { createTrainer } from "./digits/trainer.js";
@@ -68,8 +68,8 @@ function init(root) {
     if (m.type !== "configured") return;
     if (state.resumed) banner.update({ status: "open", text: `Reconnected: the same session, at step ${thousands(m.state.step)}.` });
     if (state.restarted) {
-      banner.update({ status: "open", text: "The server restarted, so this page's training session was gone: the network was "
-        + "built again from these settings, and training starts again from step 0." });
+      banner.update({ status: "open", text: "The server no longer had this page's training session (it restarted, or closed "
+        + "it while idle): the network was built again from these settings, and training starts again from step 0." });
     }
     state.resumed = state.restarted = false;
   }
@@ -91,9 +91,8 @@ function init(root) {
     state.online = false;
     trainer.update({ type: "lost" });
     reader.update({ lost: true });
-    const retry = retryMs === null ? "" : ` Trying again in ${formatSeconds(retryMs / 1000)}…`;
-    banner.update({ status: "lost", text: "The connection to the server was lost (the server stopped, or the network dropped). "
-      + `Training is paused and the drawing cannot be read until it is back; this page keeps its settings.${retry}` });
+    banner.update({ status: "lost", text: lostWords(event, retryMs,
+      "Training is paused and the drawing cannot be read until the server is back; this page keeps its settings.") });
   }
 
   function count(kind) {

@@ -5,9 +5,9 @@
 import { connect, getJSON } from "./socket.js";
 import { decodeConfig, encodeConfig } from "./urlstate.js";
 import { problem, readSchema } from "./schema.js";
-import { formatSeconds, shown } from "./format.js";
+import { shown } from "./format.js";
 import { createChart } from "./views/chart.js";
-import { createConnectionBanner } from "./views/banner.js";
+import { createConnectionBanner, lostWords } from "./views/banner.js";
 import { createControls } from "./views/controls.js";
 import { createHeatmap } from "./views/heatmap.js";
 import { createMessages } from "./views/messages.js";
@@ -81,7 +81,7 @@ export function initPlayground(root) {
   showSpeed(state);
   setOnline(state, false);
   state.socket = connect({
-    onClose: (event, retryMs) => onClose(state, retryMs),
+    onClose: (event, retryMs) => onClose(state, event, retryMs),
     onMessage: (message) => timed(state.stats, message.type, () => onMessage(state, message)),
     onFrame: (frame) => timed(state.stats, frame.type, () => onFrame(state, frame)),
   });
@@ -90,13 +90,12 @@ export function initPlayground(root) {
 }
 
 // The server went away: the run is shown paused, the controls wait, the banner says what happened.
-function onClose(state, retryMs) {
+function onClose(state, event, retryMs) {
   if (state.online) state.lost = { wasRunning: state.running };   // not when the first try fails
   state.pending.clear();
   setOnline(state, false);
-  const retry = retryMs === null ? "" : ` Trying again in ${formatSeconds(retryMs / 1000)}…`;
-  state.banner.update({ status: "lost", text: `The connection to the server was lost (the server stopped, or the network dropped). `
-    + `The run is paused and nothing can be changed until it is back; this page keeps the settings.${retry}` });
+  state.banner.update({ status: "lost", text: lostWords(event, retryMs,
+    "The run is paused and nothing can be changed until the server is back; this page keeps the settings.") });
 }
 
 function resizeLayer(state, layer, delta) {

@@ -82,8 +82,8 @@ function onConfigured(state, m) {
   chart.clear();
   resetPlateau(state);
   if (state.restarted) {
-    const text = "The server restarted, so this run's session was gone: the run was rebuilt from this page's address, "
-      + "and training starts again from step 0.";
+    const text = "The server no longer had this run's session (it restarted, or closed it while idle): the run was "
+      + "rebuilt from this page's address, and training starts again from step 0.";
     state.messages.update({ key: "connection", kind: "note", text });
     state.banner.update({ status: "open", text });
     if (state.restarted.wasRunning) send(state, "play");

@@ -5,6 +5,19 @@
 //   status: "open" (banner hidden, or showing `text` for a few seconds), "lost" (banner stays)
 
 const NOTE_MS = 8000;   // how long "reconnected ..." stays up
+const CLOSED_BY_SERVER = {   // WebSocket close codes the server uses (docs/protocol.md)
+  1001: "The server closed this session after a long time without activity.",
+  1008: "The server refused this page's connection (it does not accept this page's origin).",
+  1013: "The server is busy: it already runs as many training sessions as it allows.",
+};
+
+// What to say when the socket closed: why, what it means for `what` (e.g. "The run is paused"),
+// and when the page tries again (retryMs null: it does not).
+export function lostWords(event, retryMs, what) {
+  const why = CLOSED_BY_SERVER[event?.code] ?? "The connection to the server was lost (the server stopped, or the network dropped).";
+  const retry = retryMs === null ? "" : ` Trying again in ${(retryMs / 1000).toFixed(1)} s…`;
+  return `${why} ${what}${retry}`;
+}
 
 export function createConnectionBanner(element, { dot = null, onRetry = null } = {}) {
   const text = Object.assign(document.createElement("span"), { className: "banner-text" });
