@@ -23,6 +23,7 @@ from app.settings import Settings
 PROBLEMS = ("classification", "regression")
 MNIST_TRAIN = 60000
 MNIST_MIN_TRAIN = 100
+MNIST_SIDE, MNIST_CLASSES = 28, 10      # 28×28 images of the digits 0-9
 SEED_MAX = 2**32 - 1
 GRID_RESOLUTION = 48        # neuron maps are GRID_RESOLUTION² pixels
 MAX_MAP_NEURONS = 300       # above this many neurons, only the input and output layers get maps
@@ -223,7 +224,7 @@ def build_data(c: dict, mnist_arrays) -> TrainingData:
         n = c["mnist_train_size"]
         inputs = [f"p{i}" for i in range(X_train.shape[1])]
         return TrainingData(name, "classification", inputs, X_train[:n], y_train[:n].astype(np.int64),
-                            X_test, y_test.astype(np.int64), X_train[:n], X_test, 10)
+                            X_test, y_test.astype(np.int64), X_train[:n], X_test, MNIST_CLASSES)
     if name in toysets.SMALL:
         ds = toysets.small(name)
     else:

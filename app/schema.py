@@ -1,7 +1,7 @@
 """The published schema: every config field's choices, default, range and limit, in one document.
 
     build(settings) -> {"version": 1, "fields": {name: field}, "live": [...], "speed": {...},
-                        "weight": {...}, "model_name": {...}, "limits": {...}}
+                        "weight": {...}, "trace": {...}, "model_name": {...}, "limits": {...}}
 
 It is assembled on every call from the facts' owners: the engine's registries (activations, losses,
 optimisers, initialisations, data sets and features), app/config.py (ranges, defaults, which loss
@@ -23,6 +23,7 @@ from engine import data as toysets
 from engine.layers import INITS
 from engine.optim import OPTIMIZERS, REGULARIZERS
 from app import config as cfg
+from app.frames import TRACE_MAX_BATCH, TRACE_MAX_WIDTH
 from app.models import NAME_RULE
 from app.session import MAX_SPEED, MAX_WEIGHT, SETTABLE
 from app.settings import Settings
@@ -87,6 +88,8 @@ def _dataset(name: str) -> dict:
                      input_labels=[f"X{chr(0x2080 + i)}" for i in range(1, X.shape[1] + 1)])   # X₁, X₂, ...
     elif problem == "regression":
         entry["note"] = "regr."
+    elif kind == "images":
+        entry.update(inputs=cfg.MNIST_SIDE ** 2, classes=cfg.MNIST_CLASSES, side=cfg.MNIST_SIDE)
     return entry
 
 
@@ -148,6 +151,7 @@ def build(settings: Settings) -> dict:
         "version": VERSION, "fields": fields, "live": list(SETTABLE),
         "speed": {"min": 1, "max": MAX_SPEED, "default": SPEED_DEFAULT, "suggested": list(SPEEDS)},
         "weight": {"min": -MAX_WEIGHT, "max": MAX_WEIGHT},   # set_weight and set_bias
+        "trace": {"max_width": TRACE_MAX_WIDTH, "max_batch": TRACE_MAX_BATCH},   # step with trace (the Math page)
         "model_name": {"pattern": NAME_RULE},                # save, load
         "limits": settings.limits(),
     }

@@ -18,7 +18,6 @@ import { setOnline, showRunButtons, showValidity } from "./playground/panels.js"
 import { createStats, startFpsMeter, timed } from "./playground/stats.js";
 
 const NEW_LAYER_WIDTH = 2;
-const MATH_MAX_WIDTH = 16;        // the math view is readable up to this many neurons per layer
 
 export function initPlayground(root) {
   const schema = readSchema();
@@ -170,7 +169,7 @@ function bindButtons(state) {
 
 function mathLink(state, layer) {
   const sizes = state.network?.sizes ?? [];
-  if (!sizes.length || sizes.some((n) => n > MATH_MAX_WIDTH)) return null;
+  if (!sizes.length || sizes.some((n) => n > state.schema.trace.max_width)) return null;   // no trace, no Math page
   return `/math?${encodeConfig(state.config)}&layer=${layer}`;
 }
 

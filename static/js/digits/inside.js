@@ -35,8 +35,8 @@ export function createInside(root, { onSelect }) {
   function showNeuron(s) {
     const target = state.selected;
     const ctx = $("neuron-image").getContext("2d"), inputCtx = $("neuron-input").getContext("2d");
-    ctx.clearRect(0, 0, 28, 28);
-    inputCtx.clearRect(0, 0, 28, 28);
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    inputCtx.clearRect(0, 0, inputCtx.canvas.width, inputCtx.canvas.height);
     if (!target || !s) {
       $("neuron-title").textContent = "What does a neuron look for?";
       $("neuron-text").textContent = "Click any neuron in the network above, or a weight image below, to see the picture of its incoming weights.";
@@ -55,15 +55,16 @@ export function createInside(root, { onSelect }) {
     const x = state.prediction?.activations[0];
     if (x) paint(inputCtx, values.map((w, i) => w * x[i])); // which pixels of the drawing push it up or down
     $("neuron-text").textContent = target.layer === 1
-      ? "Its 784 incoming weights as a picture: ink on orange pixels excites it, ink on blue pixels inhibits it."
+      ? `Its ${s.sizes[0]} incoming weights as a picture: ink on orange pixels excites it, ink on blue pixels inhibits it.`
       : `Its incoming weights traced back through the ${target.layer - 1} layer${target.layer > 2 ? "s" : ""} below to the pixels `
         + `(W¹${target.layer > 2 ? "⋯" : ""}W${SUPERSCRIPTS[target.layer - 2] ?? ""} column ${target.index}, ignoring the nonlinearities): `
         + "a rough picture of what excites it.";
   }
 
   function paint(ctx, values) {
-    const img = ctx.createImageData(28, 28);
-    paintDiverging(img, values, 28, 28, 0, 0, maxAbs(values));
+    const { width, height } = ctx.canvas;   // the input image's side: the template's canvases are 28×28
+    const img = ctx.createImageData(width, height);
+    paintDiverging(img, values, width, height, 0, 0, maxAbs(values));
     ctx.putImageData(img, 0, 0);
   }
 

@@ -20,10 +20,10 @@ export function createResults(root, { onSelectImage, onLive }) {
     for (let l = 1; l <= L; l++) if (arrays[`W${l}`]) weights[l - 1] = arrays[`W${l}`];
     const images = arrays.weights_img;
     if (images) {
-      const [n1] = images.shape, W1 = new Float32Array(784 * n1);
+      const [n1, h, w] = images.shape, n0 = h * w, W1 = new Float32Array(n0 * n1);
       for (let j = 0; j < n1; j++) {
         const column = imageValues(images, j);
-        for (let i = 0; i < 784; i++) W1[i * n1 + j] = column[i];
+        for (let i = 0; i < n0; i++) W1[i * n1 + j] = column[i];
       }
       weights[0] = W1;
       if (!grid) {

@@ -66,7 +66,8 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
     form.hidden.setAttribute("aria-invalid", String(problem !== null));
     $("hidden-problem").hidden = problem === null;
     $("hidden-problem").textContent = problem ?? "";
-    $("architecture").textContent = problem ? "" : `${[784, ...settings.hidden, 10].join("–")} · softmax output`;
+    const mnist = state.schema.fields.dataset.choices.find((d) => d.value === "mnist");
+    $("architecture").textContent = problem ? "" : `${[mnist.inputs, ...settings.hidden, mnist.classes].join("–")} · softmax output`;
     showTrain();
     return problem === null;
   }

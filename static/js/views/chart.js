@@ -48,7 +48,7 @@ export function createChart(element, options) {
       scales: { x: { time: false }, y: { distr: logScale ? 3 : 1, log: 10, range: yRange } },
       axes: [
         { size: 24, font: "10px system-ui, sans-serif", values: (u, ticks) => ticks.map((t) => (t === null ? "" : thousands(t))), grid: { stroke: "#eee" }, ticks: { stroke: "#ccc" } },
-        { size: 46, font: "10px system-ui, sans-serif", values: (u, ticks) => ticks.map((t) => (t === null ? "" : format(t))),   // log axes skip labels
+        { size: labelWidth, font: "10px system-ui, sans-serif", values: (u, ticks) => ticks.map((t) => (t === null ? "" : format(t))),   // log axes skip labels
           grid: { stroke: "#eee" }, ticks: { stroke: "#ccc" } },
       ],
       series: [
@@ -69,6 +69,12 @@ export function createChart(element, options) {
     if (i === null || i === undefined) while (j > 0 && values[j] === null) j -= 1;
     const v = values[j];
     return v === null || v === undefined ? "–" : show(v);
+  }
+
+  // room for the longest tick label of the y axis (10 px font: about 6 px a character)
+  function labelWidth(u, values) {
+    const longest = Math.max(4, ...(values ?? []).map((v) => String(v ?? "").length));
+    return 12 + 6 * longest;
   }
 
   function data() {
