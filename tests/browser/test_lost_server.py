@@ -98,3 +98,27 @@ def test_a_network_blip_resumes_the_same_session(start_server, tab_on):
         page.click("#play")
     finally:
         proxy.close()
+
+
+def test_a_network_blip_resumes_the_digits_training_too(start_server, tab_on):
+    """Needs the server's side (hello.resume and /ws/session?resume=<token>): the lead's, on main."""
+    server = start_server()
+    if not resumes_sessions(server.url):
+        pytest.skip("needs server resume: this server's hello has no resume token yet (issue 14 item 3, server side)")
+    proxy = Proxy(server.port)
+    try:
+        page = tab_on(proxy.url, ignore=OFFLINE_NOISE)
+        page.goto("/digits?mnist_train_size=10000")
+        train = page.locator("#train")
+        expect(train).to_be_enabled(timeout=TIMEOUT)
+        train.click()
+        wait_until(page, "(document.querySelector('#loss-chart').dataset.points | 0) > 5", timeout=TIMEOUT)
+        proxy.cut()
+        expect(page.locator("#connection-banner .banner-text")).to_contain_text("Reconnected: the same session, at step",
+                                                                             timeout=TIMEOUT)
+        words = page.text_content("#connection-banner .banner-text")
+        assert int(words.split("at step")[1].strip(" .").replace(",", "")) > 0
+        expect(train).to_have_text("❚❚ Pause", timeout=TIMEOUT)            # it trains on
+        train.click()
+    finally:
+        proxy.close()
