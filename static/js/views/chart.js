@@ -74,7 +74,7 @@ export function createChart(element, options) {
   // room for the longest tick label of the y axis (10 px font: about 6 px a character)
   function labelWidth(u, values) {
     const longest = Math.max(4, ...(values ?? []).map((v) => String(v ?? "").length));
-    return 12 + 6 * longest;
+    return 16 + 7 * longest;
   }
 
   function data() {
