@@ -1,4 +1,4 @@
-"""The REST API under /api: read a digit, list presets, saved models and the MNIST status.
+"""The REST API under /api: read a digit, list presets, the config schema, saved models and the MNIST status.
 
 Errors answer ``{"detail": {"code", "message", "field"}}`` with a 4xx status (503 while the
 pretrained digit model is missing).
@@ -9,7 +9,7 @@ import asyncio
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app import presets
+from app import presets, schema
 from app.deps import get_gate, get_mnist, get_models, get_pretrained, get_settings
 from app.gate import TrainingGate
 from app.frames import weights_frame
@@ -81,6 +81,12 @@ async def predict(request: Request, settings: Settings = Depends(get_settings),
 @router.get("/presets")
 async def list_presets():  # in memory: no need for FastAPI's thread pool
     return presets.all_presets()
+
+
+@router.get("/schema")
+async def config_schema(settings: Settings = Depends(get_settings)):
+    """Every config field's choices, default, range and limit (app/schema.py; also in ``hello``)."""
+    return schema.build(settings)
 
 
 @router.get("/models")

@@ -102,24 +102,41 @@ def _app(settings):
 
 # -- train ------------------------------------------------------------------------------------
 class ProgressBar:
-    """``[#####.....]  42%  label`` on one line of stderr, redrawn at most 10 times a second."""
+    """``[#####.....]  42%  label`` redrawn in place on a terminal (stderr), at most 10 times a
+    second; in a log (not a terminal) ``\\r`` frames would pile up, so there it writes a plain
+    line per ``line()`` call instead (one per epoch)."""
 
     def __init__(self, total: int, stream=None):
         self.total, self.stream, self.shown_at = max(total, 1), stream or sys.stderr, 0.0
+        self.tty = self.stream.isatty()
 
     def show(self, done: int, label: str, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self.shown_at < 1.0 / BAR_UPDATES_PER_SECOND:
+        if not self.tty or (not force and now - self.shown_at < 1.0 / BAR_UPDATES_PER_SECOND):
             return
         self.shown_at = now
         filled = BAR_WIDTH * done // self.total
         self.stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * done // self.total:3d}%  {label}")
         self.stream.flush()
 
+    def line(self, label: str) -> None:
+        """A milestone (an epoch done): a line of its own in a log; on a terminal the bar shows it."""
+        if not self.tty:
+            self.stream.write(f"{label}\n")
+            self.stream.flush()
+
     def finish(self, label: str) -> None:
-        self.show(self.total, label, force=True)
-        self.stream.write("\n")
+        if self.tty:
+            self.show(self.total, label, force=True)
+            self.stream.write("\n")
+        else:
+            self.stream.write(f"{label}\n")
         self.stream.flush()
+
+
+def plural(n: int, word: str) -> str:
+    """"1 epoch", "2 epochs"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _percent(accuracy) -> str:
@@ -146,11 +163,14 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     store = ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb)
     if save is not None:
         store.path(save, field="--save")  # check the name before training, not after
-    data = cfg.build_data(config, MnistData(settings.data_dir).arrays)
+    mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
+    if config["dataset"] == "mnist" and not mnist.status()["ready"]:
+        fetch_mnist(mnist)
+    data = cfg.build_data(config, mnist.arrays)
     network = cfg.build_network(config, data)
     trainer = cfg.build_trainer(config, network, data)
     print(f"training {preset['title']}: network {network.sizes}, {len(data.X_train)} training samples, "
-          f"{epochs} epochs", file=sys.stderr)
+          f"{plural(epochs, 'epoch')}", file=sys.stderr)
     bar = ProgressBar(epochs * trainer.steps_per_epoch)
     started = time.perf_counter()
     try:
@@ -158,6 +178,7 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
             while trainer.epoch < epoch:
                 stats = trainer.step()
                 bar.show(trainer.step_count, f"epoch {epoch}/{epochs}  loss {stats.loss:.4f}")
+            bar.line(f"epoch {epoch}/{epochs}  loss {stats.loss:.4f}")
     except Exception as e:  # DivergenceError, or anything else: report it plainly
         print(f"\nnnplay: {e}", file=sys.stderr)
         return 1
@@ -174,12 +195,28 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     return 0
 
 
+def fetch_mnist(mnist) -> None:
+    """MNIST on first use, as the web app does: downloaded into the data directory, with progress."""
+    print(f"MNIST is not in {mnist.data_dir} yet: downloading it (about 11 MB)", file=sys.stderr)
+    current = {"file": None, "bar": None}
+
+    def progress(stem: str, done: int, total: int) -> None:
+        if f"{stem}.gz" != current["file"]:
+            if current["bar"]:
+                current["bar"].finish(current["file"])
+            current.update(file=f"{stem}.gz", bar=ProgressBar(total))
+        current["bar"].show(done, current["file"])
+
+    mnist.download(progress)
+    if current["bar"]:
+        current["bar"].finish(current["file"])
+
+
 # -- predict ----------------------------------------------------------------------------------
 def predict(settings, image: Path, model: str | None) -> int:
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    from app.models import ModelStore
     from app.predict import PretrainedModel, prediction
     from engine import digits
 
@@ -193,10 +230,26 @@ def predict(settings, image: Path, model: str | None) -> int:
         x28 = digits.to_mnist(pixels)
     except digits.EmptyCanvasError:
         raise ValueError(f"{image}: no ink: the picture is empty — draw a digit") from None
-    network = (PretrainedModel(settings.pretrained).get() if model is None
-               else ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb).load(model, field="--model")[0])
+    network = PretrainedModel(settings.pretrained).get() if model is None else saved_model(settings, model)
     answer = prediction(network, x28)
     print(f"digit: {answer['digit']}")
     for digit, p in enumerate(answer["probabilities"]):
         print(f"  {digit}: {p:.4f}  {'#' * math.floor(40 * p)}")
     return 0
+
+
+def saved_model(settings, name: str):
+    """A saved model by name; a name that is not saved gets the list of those that are."""
+    from app.models import ModelStore
+    from app.protocol import CommandError
+
+    store = ModelStore(settings.models_dir)
+    try:
+        return store.load(name, field="--model")[0]
+    except CommandError as e:
+        if e.code != "not_found":
+            raise
+    names = [m["name"] for m in store.list()["models"]]
+    saved = (f"the saved models are: {', '.join(names)}" if names
+             else "no model is saved yet (nnplay train PRESET --save NAME saves one)")
+    raise ValueError(f"--model {name!r}: there is no saved model of that name in {settings.models_dir}; {saved}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine import data as toysets
 from engine.optim import REGULARIZERS, Regularizer
-from engine.train import MAX_BATCH_SIZE, DivergenceError, Trainer
+from engine.train import DivergenceError, Trainer
 from app import config as cfg
 from app import frames, predict, presets
 from app.protocol import VERSION, CommandError, bad, boolean, choice, integer, number
@@ -94,8 +94,9 @@ class Commands:
                 epoch = self.trainer.epoch
                 complete = self.steps_in_turns(lambda: self.trainer.epoch != epoch)
         except DivergenceError as e:
+            self._reply(command, self.diverged(e))
             self.report.refresh()
-            raise CommandError("diverged", f"{e}. The weights are the last good ones.", "learning_rate") from None
+            return
         self._reply(command, {"type": "ack", "command": "step", "unit": unit, "state": self.state(),
                               **({} if complete else {"interrupted": True})})
         if trace:
@@ -123,15 +124,10 @@ class Commands:
             raise CommandError("bad_value", f"set needs at least one of {', '.join(SETTABLE)}", None)
         changed = {}
         for key in fields:
-            if key == "learning_rate":
-                changed[key] = number(key, command[key], 0.0, 100.0, low_open=True)
-            elif key == "batch_size":
-                changed[key] = integer(key, command[key], 1, MAX_BATCH_SIZE)
-                self.check_memory(self.network.sizes, changed[key], self.config["optimizer"])
-            elif key == "regularization":
-                changed[key] = choice(key, command[key], REGULARIZERS)
-            else:
-                changed[key] = number(key, command[key], 0.0, 10.0)
+            changed[key] = (choice(key, command[key], REGULARIZERS) if key == "regularization"
+                            else cfg.checked(key, command[key], self.settings))
+        if "batch_size" in changed:
+            self.check_memory(self.network.sizes, changed["batch_size"], self.config["optimizer"])
         self.config = {**self.config, **changed}
         self.trainer.optimizer.learning_rate = self.config["learning_rate"]
         self.trainer.batch_size = self.config["batch_size"]
@@ -225,7 +221,7 @@ class Commands:
         hidden = network.activations[:-1]
         config = {**self.config, "hidden": network.sizes[1:-1], "output": network.activations[-1],
                   "loss": network.loss.name}
-        if hidden and len(set(hidden)) == 1 and hidden[0] in cfg.HIDDEN_ACTIVATIONS:
+        if hidden and len(set(hidden)) == 1 and hidden[0] in cfg.hidden_activations():
             config["activation"] = hidden[0]
         self.config, self.network = config, network
         self.trainer = cfg.build_trainer(config, network, self.data)

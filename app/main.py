@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-import jinja2
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__, api, pages, ws
 from app.gate import TrainingGate
@@ -46,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb)
         app.state.models.sweep()
         app.state.pretrained = PretrainedModel(settings.pretrained)
-        app.state.templates = page_templates(settings.templates_dir)
+        app.state.templates = pages.make_templates(settings.templates_dir)
         yield
         app.state.sessions.close_all()
 
@@ -64,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz():
         return {"status": "ok"}
 
+    app.add_exception_handler(StarletteHTTPException, pages.not_found)  # HTML 404 pages outside /api/
+
     @app.exception_handler(CommandError)
     async def command_error(request: Request, e: CommandError):
         return JSONResponse({"detail": e.body()}, status_code=api.status_of(e))
@@ -77,15 +78,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     return app
 
-
-def page_templates(directory) -> Jinja2Templates:
-    """The page templates, whose ``url_for`` gives paths ("/static/...") rather than Starlette's
-    absolute URLs, which would repeat whatever Host header the request carried."""
-    templates = Jinja2Templates(directory=directory)
-
-    @jinja2.pass_context
-    def url_for(context: dict, name: str, /, **path_params) -> str:
-        return context["request"].app.url_path_for(name, **path_params)
-
-    templates.env.globals["url_for"] = url_for
-    return templates

@@ -57,6 +57,8 @@ class MnistData:
         with self._download_lock:
             try:
                 mnist.download(self.data_dir, progress, self.mirrors)
+            except mnist.MirrorsUnreachable as e:  # field: the setting to look at (NNPLAY_MNIST_MIRRORS)
+                raise CommandError("mnist_missing", f"the MNIST download failed: {e}", "mnist_mirrors") from None
             except (mnist.MnistError, ValueError) as e:
                 raise CommandError("mnist_missing", f"the MNIST download failed: {e}") from None
 

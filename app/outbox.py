@@ -17,10 +17,13 @@ import asyncio
 from collections import deque
 
 SLOTS = ("evaluation", "metrics", "snapshot")  # the order the Reporter publishes them in
+END = b""  # posted last by a worker that ended on its own: the sender stops, and the socket closes
 Message = str | bytes
 
 
 class Outbox:
+    END = END
+
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self._loop = loop
         self._replies: deque[Message] = deque()

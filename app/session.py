@@ -98,22 +98,28 @@ class Session(Commands):
     def _run(self) -> None:
         try:
             with np.errstate(all="ignore"):  # overflow is caught as DivergenceError, not printed
-                with self.gate.turn():
-                    self._build(self.config)
+                self._work_once(first=True)
                 while not self._closing.is_set():
                     self._work_once()
         finally:
+            if not self._closing.is_set():  # a bug got past _work_once: tell the client, end the socket
+                self.outbox.post(_FAILED)
+                self.outbox.post(Outbox.END)
             self._forget()
 
-    def _work_once(self) -> None:
-        """Handle the next job, or train for a turn; no exception gets past this."""
-        job = self._next_job()
+    def _work_once(self, first: bool = False) -> None:
+        """Handle the next job, or train for a turn (or, the first time, build the default network);
+        no exception gets past this."""
+        job = None if first else self._next_job()
         if job is _CLOSE or self._closing.is_set():
             if job not in (None, _CLOSE):
                 job[1].set_result(None)
             return
         try:
-            if job is not None:
+            if first:
+                with self.gate.turn():
+                    self._build(self.config)
+            elif job is not None:
                 with self.gate.turn():
                     self._handle(*job)
             elif self.running:
@@ -198,7 +204,7 @@ class Session(Commands):
         data = data or self.data
         rows = frames.EVALUATION_ROWS if data.is_mnist else max(len(data.X_train), len(data.X_test))
         grid = 0 if data.grid is None else len(data.grid)
-        need = budget.estimate(sizes, batch_size, optimizer_class(optimizer).slots, rows, grid)
+        need = budget.estimate(sizes, batch_size, len(optimizer_class(optimizer).ARRAYS), rows, grid)
         budget.check(need, self.settings.session_memory_mb, sizes, batch_size,
                      "batch_size" if batch_size > 1024 else "hidden")
 
@@ -232,8 +238,7 @@ class Session(Commands):
             self.report.stepped(stats)
         except DivergenceError as e:
             self.running = False
-            self.outbox.post(dumps({"type": "error", "code": "diverged", "field": "learning_rate",
-                                    "message": f"{e}. The session is paused; the weights are the last good ones."}))
+            self.outbox.post(dumps(self.diverged(e)))
             self.report.refresh()
         except Exception as e:
             log.exception("session %s: training step failed", self.id)
@@ -241,6 +246,12 @@ class Session(Commands):
             self.outbox.post(dumps({"type": "error", "code": "internal", "field": None,
                                     "message": f"training failed inside the server ({type(e).__name__}: {e}); "
                                                "the session is paused"}))
+
+    def diverged(self, e: DivergenceError) -> dict:
+        """The ``diverged`` error: the trainer has rolled back to ``restored_step`` and the session is paused."""
+        return {"type": "error", "code": "diverged", "field": "learning_rate", "message": f"{e}. The session is paused.",
+                "step": e.step, "restored_step": e.restored_step, "learning_rate": self.config["learning_rate"],
+                "state": self.state()}
 
     def steps_in_turns(self, stop) -> bool:
         """Train step after step until ``stop()``, giving the gate's turn up every SLICE seconds.

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from engine import data as toysets
 from engine import mnist
 
 REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout; site-packages when installed
@@ -53,7 +54,7 @@ def _front_end(name: str) -> Path:
 _LIMITS = {
     "max_layers": ("NNPLAY_MAX_LAYERS", int, 1, 64),
     "max_width": ("NNPLAY_MAX_WIDTH", int, 1, 65536),
-    "max_samples": ("NNPLAY_MAX_SAMPLES", int, 4, 5000),
+    "max_samples": ("NNPLAY_MAX_SAMPLES", int, *toysets.SAMPLES),
     "max_message_bytes": ("NNPLAY_MAX_MESSAGE_BYTES", int, 1024, 64 << 20),
     "max_sessions": ("NNPLAY_MAX_SESSIONS", int, 1, 10000),
     "idle_timeout_s": ("NNPLAY_IDLE_TIMEOUT_S", float, 0.01, 7 * 24 * 3600),
@@ -101,7 +102,7 @@ class Settings:
     templates_dir: Path = field(default_factory=lambda: _front_end("templates"))
     max_layers: int = 8              # hidden layers per network
     max_width: int = 1024            # neurons per hidden layer
-    max_samples: int = 5000          # points in a toy data set
+    max_samples: int = toysets.SAMPLES[1]  # points in a toy data set
     max_message_bytes: int = 1 << 20  # one incoming WebSocket message or REST body
     max_sessions: int = 32           # open WebSocket sessions per server
     idle_timeout_s: float = 900.0    # a session with no client message for this long is closed

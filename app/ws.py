@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app import config as cfg
-from app import presets
+from app import presets, schema
 from app.deps import get_gate, get_mnist, get_models, get_sessions, get_settings
 from app.gate import TrainingGate
 from app.mnist_data import MnistData
@@ -88,6 +88,8 @@ def parse(text: str, settings: Settings) -> dict:
 async def send_loop(websocket: WebSocket, outbox: Outbox) -> None:
     while True:
         for kind, message in await outbox.take():
+            if message is Outbox.END:
+                return
             if isinstance(message, bytes):
                 await websocket.send_bytes(message)
             else:
@@ -99,7 +101,7 @@ async def send_loop(websocket: WebSocket, outbox: Outbox) -> None:
 def hello(session: Session, settings: Settings, resumed: bool | None) -> str:
     body = {"type": "hello", "protocol": VERSION, "session": session.id, "worker": os.getpid(),
             "limits": settings.limits(),
-            "presets": presets.all_presets(), "config": cfg.DEFAULT,
+            "presets": presets.all_presets(), "config": cfg.DEFAULT, "schema": schema.build(settings),
             "resume": {"token": session.resume_token, "grace_s": settings.resume_grace_s}}
     if resumed is not None:
         body["resumed"] = resumed

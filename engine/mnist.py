@@ -65,6 +65,10 @@ class MnistError(RuntimeError):
     """MNIST files are missing, corrupt or could not be downloaded; the message says what to do."""
 
 
+class MirrorsUnreachable(MnistError):
+    """No mirror could be reached at all (no network, no DNS, refused, timed out): nothing was served."""
+
+
 def default_data_dir() -> Path:
     """$NNPLAY_DATA_DIR if set, else $XDG_CACHE_HOME/nnplay/mnist, else ~/.cache/nnplay/mnist."""
     if os.environ.get("NNPLAY_DATA_DIR"):
@@ -157,7 +161,8 @@ def _fetch(url: str, stem: str, data_dir: Path, progress, timeout: float) -> Non
         os.replace(tmp, data_dir / f"{stem}.gz")
     except (OSError, ValueError, http.client.HTTPException) as e:  # URLError, HTTPError, timeouts are OSErrors
         plain = isinstance(e, urllib.error.URLError) and not isinstance(e, urllib.error.HTTPError)
-        raise MnistError(str(e.reason if plain else e) or type(e).__name__) from e
+        unreachable = plain or isinstance(e, (ConnectionError, TimeoutError))
+        raise (MirrorsUnreachable if unreachable else MnistError)(str(e.reason if plain else e) or type(e).__name__) from e
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -168,7 +173,8 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
 
     ``progress(stem, bytes_done, bytes_total)`` is called before and after every 64 KiB received;
     bytes_total counts compressed bytes and is 0 when the server does not say. A failed, partial or
-    corrupt download is deleted and the next mirror is tried; MnistError if every mirror fails a file.
+    corrupt download is deleted and the next mirror is tried; MnistError if every mirror fails a file,
+    MirrorsUnreachable (a MnistError) if none of them could even be reached.
     """
     mirrors = tuple(mirrors)
     if not mirrors or not all(isinstance(m, str) and m.startswith(("http://", "https://")) for m in mirrors):
@@ -192,7 +198,7 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
     except OSError as e:
         raise MnistError(f"cannot write to the MNIST data directory {data_dir}: {e}") from e
     for stem in missing:
-        failures = []
+        failures, reached = [], False
         for mirror in mirrors:
             url = mirror.rstrip("/") + f"/{stem}.gz"
             try:
@@ -200,7 +206,10 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
                 break
             except MnistError as e:
                 failures.append(f"{url}: {e}")
+                reached = reached or not isinstance(e, MirrorsUnreachable)
         else:
+            if not reached:
+                raise MirrorsUnreachable(f"no mirror could be reached for {stem}.gz: " + "; ".join(failures))
             raise MnistError(f"could not download {stem}.gz from any mirror: " + "; ".join(failures))
 
 

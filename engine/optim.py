@@ -39,10 +39,15 @@ def check_range(name: str, value, low: float, high: float, low_open=False, high_
 
 
 class Optimizer:
-    """Base: holds the learning rate η, checked whenever it is set."""
+    """Base: holds the learning rate η, checked whenever it is set.
+
+    ``STATE`` names the attributes that every update changes (velocities, moments, the step count):
+    ``state()`` copies them and ``restore(state)`` puts a copy back, so a trainer can roll back to
+    a checkpoint; hyperparameters such as η are not part of it."""
 
     name = "sgd"
-    slots = 0  # arrays of state kept per parameter array (v for momentum; m and s for adam)
+    STATE: tuple[str, ...] = ()
+    ARRAYS: tuple[str, ...] = ()  # the STATE that holds one array per parameter array
 
     def __init__(self, learning_rate: float = 0.1):
         self.learning_rate = learning_rate
@@ -58,6 +63,18 @@ class Optimizer:
     def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         raise NotImplementedError
 
+    def state(self) -> dict:
+        return {name: _copied(getattr(self, name)) for name in self.STATE}
+
+    def restore(self, state: dict) -> None:
+        for name in self.STATE:
+            setattr(self, name, _copied(state[name]))
+
+
+def _copied(value):
+    """A list of arrays copied array by array; numbers and None as they are."""
+    return [a.copy() for a in value] if isinstance(value, list) else value
+
 
 class SGD(Optimizer):
     name = "sgd"
@@ -70,7 +87,7 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name = "momentum"
-    slots = 1
+    STATE = ARRAYS = ("v",)
 
     def __init__(self, learning_rate: float = 0.1, momentum: float = 0.9):
         super().__init__(learning_rate)
@@ -88,7 +105,8 @@ class Momentum(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
-    slots = 2
+    ARRAYS = ("m", "s")
+    STATE = ("t", *ARRAYS)
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(learning_rate)

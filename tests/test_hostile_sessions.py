@@ -242,3 +242,14 @@ def test_commands_and_saved_model_reads_wait_for_a_turn_at_the_gate(make_client,
         assert replies_to(wire, ws, "c")["type"] == "configured"
         rest.join(10)
         assert answers["rest"].status_code == 200
+
+
+def test_a_worker_that_cannot_even_start_says_so_and_closes(make_client, wire, monkeypatch):
+    from app import config
+    monkeypatch.setattr(config, "build_data", lambda *args: 1 / 0)
+    client = make_client()
+    with client.websocket_connect("/ws/session") as ws:
+        assert wire.recv(ws)["type"] == "hello"
+        assert wire.recv(ws)["code"] == "internal"
+        ws.send_json({"type": "step", "id": "s"})  # answered, not left hanging
+        assert wire.until(ws, "error")["code"] == "internal"

@@ -6,6 +6,7 @@
 import { connect } from "./socket.js";
 import { frameScheduler } from "./frame.js";
 import { decodeConfig } from "./urlstate.js";
+import { readSchema } from "./schema.js";
 import { buildOperations, lineFormula, lineShapes } from "./steps.js";
 import { createEquation } from "./views/matrix.js";
 import { createLayerGraph } from "./views/layergraph.js";
@@ -19,7 +20,7 @@ const HINT = "Hover over a number of a result to see where it comes from.";
 
 // What the address asks for: a preset, or a Playground configuration, and a layer to show.
 function readAddress(search) {
-  const params = decodeConfig(search);
+  const params = decodeConfig(search, readSchema());
   const layer = params.layer === undefined ? null : Number(params.layer);
   const preset = params.preset;
   delete params.layer;

@@ -8,6 +8,8 @@
 // when there is nothing to show; weights: one Float32Array (n_{l-1} · n_l, row-major) per layer,
 // or null while they are unknown; selected: {layer (1-based), index} or null.
 import { fitCanvas, frameScheduler } from "../frame.js";
+import { NEG, POS } from "./colors.js";
+import { paintGrey } from "./grey.js";
 
 const EDGES_PER_LAYER = 80;
 const EDGES_PER_NEURON = 48;
@@ -15,7 +17,7 @@ const MAX_ROWS = 16;
 const BOUNDED = new Set(["sigmoid", "softmax", "tanh"]); // activations already in [-1, 1]
 const COLORS = {
   background: "#18222a", off: "#263440", text: "#b8c7d1", strong: "#ffffff",
-  pos: [245, 147, 34], neg: [64, 156, 230], lit: [255, 206, 84],
+  pos: POS, neg: NEG, lit: [255, 206, 84],
 };
 
 // Indices of the k largest values of `scores` (a typed array), best first.
@@ -80,15 +82,7 @@ export function createDigitNet(element, options = {}) {
   let inputPainted; // the activations the tile shows
 
   function paintInput(activations) {
-    const x = activations ? activations[0] : null;
-    const tileCtx = tile.getContext("2d");
-    const img = tileCtx.createImageData(28, 28);
-    for (let p = 0; p < 784; p++) {
-      const v = x ? Math.round(255 * Math.min(Math.max(x[p], 0), 1)) : 0;
-      img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = v;
-      img.data[4 * p + 3] = 255;
-    }
-    tileCtx.putImageData(img, 0, 0);
+    paintGrey(tile, activations ? activations[0] : null);
     inputPainted = activations;
   }
 
