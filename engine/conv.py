@@ -141,7 +141,8 @@ class Conv2D:
         z = Z.reshape(len(a_prev), *self.out_shape)
         # + b along whole map rows of W'·C' values: a broadcast over rows of C' = 8 took 0.29 ms, this 0.10
         H_out, W_out, C_out = self.out_shape
-        z.reshape(-1, W_out * C_out)[...] += np.tile(self.b, W_out)
+        rows = z.reshape(-1, W_out * C_out)
+        np.add(rows, np.tile(self.b, W_out), out=rows)
         return z, self.activation.f(z), X_col
 
     def backward(self, a_prev: np.ndarray, X_col: np.ndarray | None, delta: np.ndarray, need_grad_input: bool = True):
