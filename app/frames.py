@@ -27,7 +27,10 @@ def outputs(network: Network, X: np.ndarray) -> np.ndarray:
 
 
 def network_info(network: Network) -> dict:
-    return {"sizes": network.sizes, "activations": network.activations, "loss": network.loss.name}
+    info = {"sizes": network.sizes, "activations": network.activations, "loss": network.loss.name}
+    if not network.is_dense:  # sizes count the values of each layer's (H, W, C) maps; the spec says what they are
+        info.update(input_shape=list(network.input_shape), layers=network.spec)
+    return info
 
 
 def dataset_info(d: TrainingData) -> dict:
@@ -119,10 +122,12 @@ def trace_message(trace: Trace, step: int) -> dict:
 
 
 def weights_frame(name: str, network: Network) -> bytes:
-    """A ``weights`` frame: a whole network's W1 … WL and b1 … bL, with its sizes and activations."""
+    """A ``weights`` frame: a whole network's W1 … WL and b1 … bL, with its sizes and activations
+    (pool and flatten layers have none; a conv layer's W is (k, k, C_in, C_out))."""
     arrays = {}
     for l, layer in enumerate(network.layers, start=1):
-        arrays[f"W{l}"], arrays[f"b{l}"] = layer.W, layer.b
+        if layer.W is not None:
+            arrays[f"W{l}"], arrays[f"b{l}"] = layer.W, layer.b
     return encode_frame("weights", {"name": name, **network_info(network)}, arrays)
 
 

@@ -85,7 +85,11 @@ def read_digit(body: dict, default_side: int | None = None) -> np.ndarray:
 
 
 def prediction(network: Network, x28: np.ndarray) -> dict:
-    """The ``prediction`` body: digit, probabilities, the 28×28 input and every layer's activations."""
+    """The ``prediction`` body: digit, probabilities, the 28×28 input and every layer's activations.
+
+    ``activations[l]`` is layer l + 1's output for the digit in the engine's layout: a list of n
+    numbers for dense and flatten layers, nested [H][W][C] for conv and pool maps (engine/conv.py);
+    ``layers`` gives each layer's spec (engine/spec.py) and output ``shape``."""
     if network.sizes[0] != 784 or network.sizes[-1] != 10:
         raise CommandError("bad_value", f"this network has sizes {network.sizes}: reading digits needs "
                                         "784 inputs and 10 outputs (an MNIST network)", "model")
@@ -95,7 +99,8 @@ def prediction(network: Network, x28: np.ndarray) -> dict:
         out = np.clip(out, 0.0, None)
         out = out / out.sum() if out.sum() > 0 else np.full(10, 0.1)
     return {"digit": int(np.argmax(out)), "probabilities": out, "input28": x28,
-            "activations": [a[0] for a in activations]}  # arrays: protocol.dumps writes them as numbers
+            "activations": [a[0] for a in activations],  # arrays: protocol.dumps writes them as numbers
+            "layers": [{**layer.spec(), "shape": list(layer.out_shape)} for layer in network.layers]}
 
 
 class PretrainedModel:

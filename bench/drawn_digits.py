@@ -1,10 +1,11 @@
 """Drawn digits: MNIST digits redrawn the way a person draws on the app's 280 × 280 canvas.
 
     python bench/drawn_digits.py [--model engine/pretrained/digits.npz] [--split test] [--n 10000]
-                                 [--seed 0] [--examples test-results/drawn_digits.png]
+                                 [--seed 0] [--printed 5000] [--examples test-results/drawn_digits.png]
 
 builds the set (deterministic from the seed) and prints the model's accuracy on it, overall and
-per canvas style. One digit is redrawn in five steps:
+per canvas style; then on --printed digits typed in held-out font families (bench/printed_digits.py,
+the same seed). One digit is redrawn in five steps:
 
     1. upscale the 28 × 28 digit ×UPSCALE (bilinear) and threshold it at INK_LEVEL: a binary shape
     2. thin the shape to a one-pixel skeleton (Zhang & Suen 1984, ``thin``) and cut off the
@@ -165,12 +166,17 @@ def draw(segments: np.ndarray, stroke: Stroke, rng: np.random.Generator):
     scale = stroke.size / max(np.ptp(points, axis=0).max(), 1.0)
     placed = (segments - points.min(axis=0)) * scale + (stroke.x, stroke.y)
     q = digits.draw_strokes(placed.tolist(), size=CANVAS, pen_width=stroke.pen_width)  # 255 = ink
-    if stroke.style == "white_on_black":
+    return in_style(q, stroke.style, rng)
+
+
+def in_style(q: np.ndarray, style: str, rng: np.random.Generator):
+    """An ink map q (h, w) uint8 (255 = ink) as a PIL image in one of the STYLES."""
+    if style == "white_on_black":
         return Image.fromarray(q, "L")
-    if stroke.style == "black_on_white":
+    if style == "black_on_white":
         return Image.fromarray(np.repeat(255 - q[..., None], 3, axis=2), "RGB")
     colour = rng.integers(0, 256, 3).astype(np.uint8)  # ink of any colour; only alpha says where it is
-    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    rgba = np.zeros(q.shape + (4,), np.uint8)
     rgba[q > 0, :3] = colour
     rgba[..., 3] = q
     return Image.fromarray(rgba, "RGBA")
@@ -239,6 +245,7 @@ def main():
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="MNIST folder (default: $NNPLAY_DATA_DIR, else ../shared/mnist beside the repo)")
     parser.add_argument("--examples", type=Path, default=None, help="also save a PNG of a few examples")
+    parser.add_argument("--printed", type=int, default=5000, help="printed digits in held-out fonts (0: none)")
     args = parser.parse_args()
     images, labels = mnist.load(args.split, args.data_dir or mnist_dir())
     images, labels = images[:args.n], labels[:args.n]
@@ -247,10 +254,17 @@ def main():
     X, strokes = drawn_set(images, args.seed)
     network, meta = modelfile.load(args.model)
     plain = network.accuracy(images.reshape(len(images), -1) / 255.0, labels)
-    print(f"model {args.model} ({'-'.join(map(str, network.sizes))})")
+    print(f"model {args.model} ({'-'.join(map(str, network.sizes))}, {len(network.layers)} layers)")
     print(f"{len(images)} MNIST {args.split} digits, seed {args.seed}: plain accuracy {plain:.4f}")
     for name, value in accuracy_by_style(network, X, labels, strokes).items():
         print(f"drawn accuracy, {name}: {value:.4f}")
+    if args.printed:
+        from bench import printed_digits
+
+        X, labels, info = printed_digits.printed_set(printed_digits.fonts("held_out"), args.printed, args.seed)
+        by = printed_digits.accuracy_by(network, X, labels, info)
+        for name in ("all", *STYLES):
+            print(f"printed accuracy (held-out fonts), {name}: {by[name]:.4f}")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,18 @@ contestant:
 The contestants take turns, one epoch each, ``--repeats`` rounds (after a short warm-up), and
 each figure is its best epoch: a noisy neighbour slows all of them alike. NumPy's BLAS and torch
 run with the same thread count (``--threads``, default 1), set before either library loads.
-The last line is ``ratio_vs_torch=<x> ratio_vs_floor=<y>`` for batch 64 (engine time divided by
-the other). Then the inference time of the pretrained digit model on one 784-vector.
-PyTorch is optional: without it the torch column says so and ratio_vs_torch is ``nan``.
+Then the same race for the pretrained CNN (bench/cnn_race.py: engine vs torch, ``--cnn-batch``),
+and the inference time of both pretrained digit models on one 784-vector. The last lines are
+``ratio_vs_torch=<x> ratio_vs_floor=<y>`` for the dense network at batch 64 and
+``cnn_ratio_vs_torch=<z>`` (engine seconds per epoch divided by the other's).
+PyTorch is optional: without it the torch column says so and the torch ratios are ``nan``.
+The process first keeps freed memory for reuse (bench/malloc.py; both contestants run in it);
+``--default-malloc`` leaves glibc's defaults.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -47,6 +52,12 @@ def parse_args():
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="MNIST folder (default: $NNPLAY_DATA_DIR, else ../shared/mnist beside the repo)")
     parser.add_argument("--model", type=Path, default=REPO / "engine" / "pretrained" / "digits.npz")
+    parser.add_argument("--cnn-model", type=Path, default=REPO / "engine" / "pretrained" / "digits_cnn.npz",
+                        help="the CNN raced (its architecture) and timed for inference")
+    parser.add_argument("--cnn-batch", type=int, default=64)
+    parser.add_argument("--cnn-layers", type=json.loads, default=None,
+                        help="race this layer spec (JSON) instead of the pretrained CNN's")
+    parser.add_argument("--default-malloc", action="store_true", help="leave glibc's malloc settings alone")
     return parser.parse_args()
 
 
@@ -57,6 +68,8 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
+from bench import cnn_race  # noqa: E402
+from bench.malloc import keep_freed_memory  # noqa: E402
 from engine import mnist, modelfile  # noqa: E402
 from engine.network import Network  # noqa: E402
 from engine.optim import make_optimizer  # noqa: E402
@@ -234,22 +247,9 @@ def floor_epoch(X, order, batch: int):
     return epoch
 
 
-def time_inference(X, path: Path, repeats: int = 2000) -> tuple[float, str]:
-    """Median seconds of network.forward on one row, with the pretrained model at ``path``."""
-    net, _ = modelfile.load(path)
-    row = X[:1]
-    for _ in range(100):
-        net.forward(row)
-    times = []
-    for i in range(repeats):
-        row = X[i:i + 1]
-        start = time.perf_counter()
-        net.forward(row)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), "-".join(map(str, net.sizes))
-
-
 def main():
+    tuned = False if args.default_malloc else keep_freed_memory()
+    print(f"malloc: {'freed memory kept for reuse (bench/malloc.py)' if tuned else 'glibc defaults'}")
     images, labels = mnist.load("train", data_dir())
     X = images.reshape(len(images), -1).astype(np.float32) / 255.0
     Y = np.eye(10, dtype=np.float32)[labels]
@@ -279,13 +279,18 @@ def main():
         print(f"{batch:>5} {-(-len(X) // batch):>6} {t['engine']:>8.3f} {t['torch']:>8.3f} {t['flat']:>8.3f} "
               f"{t['floor']:>8.3f} {ratios[batch][0]:>10.2f} {t['engine'] / t['flat']:>9.2f} "
               f"{ratios[batch][1]:>10.2f}", flush=True)
-    if args.model.is_file():
-        seconds, sizes = time_inference(X, args.model)
-        print(f"\ninference, one 784-vector through {sizes} ({args.model.name}): {seconds * 1e6:.1f} µs (median)")
-    else:
-        print(f"\ninference: no model at {args.model}")
+    layers = args.cnn_layers or cnn_race.layers_of(args.cnn_model)
+    cnn_ratio = cnn_race.run(X, Y, labels, order, layers, args.cnn_batch, args.repeats, race, epoch_of, torch is not None)
+    print()
+    for path in (args.model, args.cnn_model):
+        if path.is_file():
+            seconds, sizes = cnn_race.inference_time(modelfile.load(path)[0], X)
+            print(f"inference, one 784-vector through {sizes} ({path.name}): {seconds * 1e6:.1f} µs (median)")
+        else:
+            print(f"inference: no model at {path}")
     if 64 in ratios:
         print(f"ratio_vs_torch={ratios[64][0]:.2f} ratio_vs_floor={ratios[64][1]:.2f}")
+    print(f"cnn_ratio_vs_torch={cnn_ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ INITS = ("uniform", "normal", "xavier", "he")
 
 
 def init_weights(n_in: int, n_out: int, init: str, rng: np.random.Generator, dtype=np.float32):
-    """(W, b) with W (n_in, n_out) and b (n_out,), drawn from ``rng``."""
+    """(W, b) with W (n_in, n_out) and b (n_out,), drawn from ``rng``. A conv layer's k×k×C → C' kernels
+    are drawn as n_in = k·k·C (its fan-in) by n_out = C' and reshaped to (k, k, C, C')."""
     if init == "uniform":
         W = rng.uniform(-0.5, 0.5, (n_in, n_out))
         b = np.zeros(n_out)
@@ -49,7 +50,13 @@ def init_weights(n_in: int, n_out: int, init: str, rng: np.random.Generator, dty
 
 
 class Dense:
-    """One fully connected layer: weights ``W``, bias ``b`` and an activation by name."""
+    """One fully connected layer: weights ``W``, bias ``b`` and an activation by name.
+
+    The layer interface every layer kind shares (engine/conv.py has the others): ``kind``, ``in_shape``
+    and ``out_shape`` of one sample, ``forward(a_prev) -> (z, a, saved)``, ``backward(a_prev, saved,
+    delta, need_grad_input) -> (dW, db, ∂L/∂a_prev)``, ``spec()`` and ``copy()``."""
+
+    kind = "dense"
 
     def __init__(self, W: np.ndarray, b: np.ndarray, activation: str):
         if W.ndim != 2 or b.shape != (W.shape[1],):
@@ -66,15 +73,29 @@ class Dense:
     def n_out(self) -> int:
         return self.W.shape[1]
 
-    def forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(z, a) for inputs a_prev (batch, n_in)."""
+    @property
+    def in_shape(self) -> tuple[int]:
+        return (self.W.shape[0],)
+
+    @property
+    def out_shape(self) -> tuple[int]:
+        return (self.W.shape[1],)
+
+    def spec(self) -> dict:
+        return {"type": "dense", "size": self.n_out, "activation": self.activation.name}
+
+    def forward(self, a_prev: np.ndarray):
+        """(z, a, None) for inputs a_prev (batch, n_in)."""
         z = a_prev @ self.W
         z += self.b
-        return z, self.activation.f(z)
+        return z, self.activation.f(z), None
 
-    def backward(self, a_prev: np.ndarray, delta: np.ndarray, need_grad_input: bool = True):
+    def backward(self, a_prev: np.ndarray, saved, delta: np.ndarray, need_grad_input: bool = True):
         """(dW, db, ∂L/∂a_prev) from this layer's delta; the last is None when not needed."""
         dW = a_prev.T @ delta
         db = delta.sum(axis=0)
         grad_a_prev = delta @ self.W.T if need_grad_input else None
         return dW, db, grad_a_prev
+
+    def copy(self) -> "Dense":
+        return Dense(self.W.copy(), self.b.copy(), self.activation.name)

@@ -90,6 +90,12 @@ class Trace:
     loss_name: str = ""
     fprime: list[np.ndarray | None] = field(default_factory=list)  # fˡ'(zˡ); None where not element-wise (softmax)
     grad_a: list[np.ndarray | None] = field(default_factory=list)  # ∂L/∂aˡ = δˡ⁺¹·Wˡ⁺¹ᵀ; None for the output layer
+    # Conv networks: z, a, delta, fprime and grad_a of conv and pool layers are (batch, H, W, C) maps;
+    # pool and flatten layers have no weights and no activation, so None in W, b, dW, db, W_new, b_new, fprime.
+
+
+def copy(array: np.ndarray | None) -> np.ndarray | None:
+    return None if array is None else array.copy()
 
 
 def evaluate(network: Network, X: np.ndarray, Y: np.ndarray, labels=None) -> tuple[float, float | None]:
@@ -156,12 +162,13 @@ class Trainer:
         rows = self.next_batch()
         X, Y = self.X[rows], self.Y[rows]
         p = self.network.backprop(X, Y, self.regularizer)
-        grad_norms = [math.sqrt(np.vdot(dW, dW)) for dW in p.dW]
+        grad_norms = [0.0 if dW is None else math.sqrt(np.vdot(dW, dW)) for dW in p.dW]  # 0: pool, flatten
         if not (math.isfinite(p.loss) and all(map(math.isfinite, grad_norms))):
             raise self._roll_back(p.loss, mark)
         self._watch(p.loss, mark)
-        before = [(l.W.copy(), l.b.copy()) for l in self.network.layers] if trace else None
-        self.optimizer.update(self.network.parameters(), [g for dW, db in zip(p.dW, p.db) for g in (dW, db)])
+        before = [(copy(l.W), copy(l.b)) for l in self.network.layers] if trace else None
+        self.optimizer.update(self.network.parameters(),
+                              [g for dW, db in zip(p.dW, p.db) if dW is not None for g in (dW, db)])
         self.step_count += 1
         accuracy = None
         if self.labels is not None:
@@ -172,11 +179,12 @@ class Trainer:
             stats.trace = Trace(
                 X=p.X, Y=p.Y, W=[W for W, _ in before], b=[b for _, b in before], z=p.z, a=p.a,
                 error=p.Y - p.a[-1], delta=p.delta, dW=p.dW, db=p.db,
-                W_new=[l.W.copy() for l in net.layers], b_new=[l.b.copy() for l in net.layers],
+                W_new=[copy(l.W) for l in net.layers], b_new=[copy(l.b) for l in net.layers],
                 loss=p.loss, learning_rate=self.optimizer.learning_rate,
                 activations=net.activations, loss_name=net.loss.name,
-                fprime=[l.activation.df(z, a) if l.activation.df else None for l, z, a in zip(net.layers, p.z, p.a)],
-                grad_a=[p.delta[l + 1] @ before[l + 1][0].T for l in range(len(net.layers) - 1)] + [None])
+                fprime=[l.activation.df(z, a) if l.activation and l.activation.df else None
+                        for l, z, a in zip(net.layers, p.z, p.a)],
+                grad_a=p.grad_a)
         return stats
 
     def _watch(self, loss: float, mark) -> None:

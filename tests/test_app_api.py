@@ -136,6 +136,48 @@ def test_predict_with_a_saved_model_and_its_weights_frame(client, digit_model, t
     assert client.get("/api/models/..%2f..%2fetc/weights").status_code in (404, 422)
 
 
+@pytest.fixture(scope="module")
+def conv_model(mnist_dir, tmp_path_factory):
+    """A small conv digit reader (conv 5×5×4 → pool → dense 10) trained for a moment, saved to a file."""
+    images, labels = mnist.load("train", mnist_dir)
+    X = images[:3000].reshape(3000, 784) / 255.0
+    layers = [{"type": "conv", "size": 5, "channels": 4, "padding": "valid"}, {"type": "pool"}, {"type": "flatten"},
+              {"type": "dense", "size": 10, "activation": "softmax"}]
+    net = Network.from_spec([28, 28, 1], layers, "cross_entropy", init="he", seed=0)
+    trainer = Trainer(net, X, net.targets(labels[:3000]), make_optimizer("adam", 0.003), batch_size=32, seed=0)
+    for _ in range(2 * trainer.steps_per_epoch):
+        trainer.step()
+    path = tmp_path_factory.mktemp("conv") / "digits_cnn.npz"
+    modelfile.save(net, path)
+    return path
+
+
+def test_predict_reads_drawn_digits_with_a_conv_model(make_client, conv_model, mnist_dir, tmp_path):
+    client = make_client(pretrained=conv_model)
+    net, _ = modelfile.load(conv_model)
+    images, labels = mnist.load("test", mnist_dir)
+    right = 0
+    for image, label in zip(images[:10], labels[:10]):
+        big = np.asarray(Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR))
+        x28 = digits.to_mnist(big)
+        expected = net.forward(x28.reshape(1, 784))[0]
+        for url in canvases(big).values():
+            answer = client.post("/api/predict", json={"image": url}).json()
+            np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-5)
+            assert answer["digit"] == int(np.argmax(expected)) and answer["model"] == "pretrained"
+            assert [np.shape(a) for a in answer["activations"]] == [(24, 24, 4), (12, 12, 4), (576,), (10,)]
+            assert [(layer["type"], layer["shape"]) for layer in answer["layers"]] == [
+                ("conv", [24, 24, 4]), ("pool", [12, 12, 4]), ("flatten", [576]), ("dense", [10])]
+        right += answer["digit"] == label
+    assert right >= 7
+    (tmp_path / "models").mkdir(exist_ok=True)
+    modelfile.save(net, tmp_path / "models" / "cnn.npz")
+    assert client.post("/api/predict", json={"width": 2, "height": 1, "pixels": "AP8=", "model": "cnn"}).status_code == 200
+    frame = decode_frame(client.get("/api/models/cnn/weights").content)
+    assert sorted(frame["arrays"]) == ["W1", "W4", "b1", "b4"] and frame["arrays"]["W1"].shape == (5, 5, 1, 4)
+    assert frame["layers"][0]["type"] == "conv" and frame["input_shape"] == [28, 28, 1]
+
+
 def test_presets_describe_every_required_setup(make_client):
     presets = make_client().get("/api/presets").json()
     assert {"xor", "one_neuron", "circle", "spiral", "gaussian", "xor_2d", "regression_plane", "mnist"} <= set(presets)
