@@ -30,6 +30,12 @@ def estimate(sizes: list[int], batch_size: int, optimizer_slots: int, evaluation
     return numbers * itemsize
 
 
+def max_parameters(budget_mb: int, itemsize: int = 4) -> int:
+    """The most parameters any network can have within the budget: weights, gradients and
+    snapshots alone take 5 · P numbers (the formula above, with sgd)."""
+    return budget_mb * MB // (5 * itemsize)
+
+
 def check(need: int, budget_mb: int, sizes: list[int], batch_size: int, field: str) -> None:
     """CommandError("limit") naming the estimate and the budget when ``need`` bytes are over it."""
     if need > budget_mb * MB:

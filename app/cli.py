@@ -160,7 +160,7 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     epochs = preset["epochs"] if epochs is None else epochs
     if not 1 <= epochs <= 100000:
         raise ValueError(f"--epochs={epochs} is out of range: must be from 1 to 100000")
-    store = ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb)
+    store = ModelStore.from_settings(settings)
     if save is not None:
         store.path(save, field="--save")  # check the name before training, not after
     mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
@@ -243,7 +243,7 @@ def saved_model(settings, name: str):
     from app.models import ModelStore
     from app.protocol import CommandError
 
-    store = ModelStore(settings.models_dir)
+    store = ModelStore.from_settings(settings)
     try:
         return store.load(name, field="--model")[0]
     except CommandError as e:

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              settings.resume_grace_s)
         app.state.gate = TrainingGate(settings.training_slots)
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
-        app.state.models = ModelStore(settings.models_dir, settings.max_models, settings.max_models_mb)
+        app.state.models = ModelStore.from_settings(settings)
         app.state.models.sweep()
         app.state.pretrained = PretrainedModel(settings.pretrained)
         app.state.templates = pages.make_templates(settings.templates_dir)

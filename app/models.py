@@ -13,13 +13,12 @@ import datetime
 import json
 import re
 import time
-import zipfile
 from pathlib import Path
 
-import numpy as np
 
 from engine import modelfile
 from engine.network import Network
+from app.budget import max_parameters
 from app.protocol import CommandError
 
 NAME_RULE = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -36,16 +35,18 @@ def check_name(name, field: str = "name") -> str:
     return name
 
 
-def _architecture(path: Path) -> dict:
-    """The JSON architecture of a model file, without reading its weights."""
-    with np.load(path, allow_pickle=False) as npz:
-        return json.loads(str(npz["architecture"]))
-
-
 class ModelStore:
-    def __init__(self, directory: Path, max_models: int | None = None, max_mb: int | None = None):
+    def __init__(self, directory: Path, max_models: int | None = None, max_mb: int | None = None,
+                 limits: modelfile.Limits | None = None):
         self.directory = Path(directory)
         self.max_models, self.max_mb = max_models, max_mb
+        self.limits = limits or modelfile.Limits()  # checked from a file's headers before its weights are read
+
+    @classmethod
+    def from_settings(cls, settings) -> "ModelStore":
+        limits = modelfile.Limits(max_layers=settings.max_layers, max_width=settings.max_width,
+                                  max_parameters=max_parameters(settings.session_memory_mb))
+        return cls(settings.models_dir, settings.max_models, settings.max_models_mb, limits)
 
     def _files(self) -> list[Path]:
         if not self.directory.is_dir():
@@ -101,7 +102,7 @@ class ModelStore:
     def load(self, name: str, field: str = "name") -> tuple[Network, dict]:
         path = self.path(name, field)
         try:
-            return modelfile.load(path)
+            return modelfile.load(path, limits=self.limits)
         except FileNotFoundError:
             raise CommandError("not_found", f"{field}={name!r}: there is no saved model of that name "
                                             f"(GET /api/models lists them)", field) from None
@@ -109,9 +110,9 @@ class ModelStore:
             raise CommandError("bad_value", f"{field}={name!r}: the saved model cannot be read: {e}", field) from None
 
     def describe(self, path: Path) -> dict:
-        arch = _architecture(path)
-        return {"name": path.name[:-len(SUFFIX)], "sizes": arch.get("sizes"), "activations": arch.get("activations"),
-                "loss": arch.get("loss"), "meta": arch.get("meta") or {}, "bytes": path.stat().st_size}
+        arch = modelfile.architecture(path, self.limits)
+        return {"name": path.name[:-len(SUFFIX)], "sizes": arch["sizes"], "activations": arch["activations"],
+                "layers": arch["layers"], "loss": arch["loss"], "meta": arch["meta"], "bytes": path.stat().st_size}
 
     def list(self) -> dict:
         """{"models": every readable saved model, by name; "unreadable": [{"name", "problem"}] for the rest}."""

@@ -66,7 +66,11 @@ def test_leftovers_of_killed_saves_are_swept_at_start(make_client, tmp_path):
     assert not stale.exists() and fresh.exists()  # a save in progress in another process is left alone
 
 
-@pytest.mark.parametrize("architecture", [[1, 2, 3], "a string"])  # TODO(lead): + list activation, deep JSON
+@pytest.mark.parametrize("architecture", [
+    [1, 2, 3], "a string", {"format": "nnplay-model", "version": 1, "sizes": [2, 1], "activations": [["relu"]],
+                            "loss": "squared_error"},
+    "[" * 100_000 + "]" * 100_000,
+])
 def test_one_unreadable_model_file_never_breaks_the_list_or_the_routes(make_client, wire, tmp_path, architecture):
     folder = tmp_path / "models"
     folder.mkdir()
@@ -140,3 +144,40 @@ def test_connections_that_never_finish_their_headers_are_dropped(tmp_path):
         ws.send(json.dumps({"type": "hello", "id": 1}))
         assert json.loads(ws.recv(timeout=10))["id"] == 1
         ws.close()
+
+
+def test_a_zip_bomb_or_an_oversized_model_is_refused_before_its_weights_are_read(make_client, wire, tmp_path):
+    """A 2 GB array compressed into a few MB, and a 784×100000 layer over max_width: both refused from
+    the file's headers in well under a second, the bomb never inflated."""
+    import resource
+    import zipfile
+    folder = tmp_path / "models"
+    folder.mkdir()
+    arch = {"format": "nnplay-model", "version": 1, "sizes": [784, 100000, 10],
+            "activations": ["relu", "softmax"], "loss": "cross_entropy"}
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 1), np.float32))
+    header["shape"] = (784, 100000)
+    with zipfile.ZipFile(folder / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("architecture.npy", _npy(np.array(json.dumps(arch))))
+        with z.open("W0.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            zeros = bytes(1 << 20)
+            for _ in range(784 * 100000 * 4 >> 20):
+                f.write(zeros)
+    assert (folder / "bomb.npz").stat().st_size < 1 << 20
+    client = make_client()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    response = client.get("/api/models/bomb/weights")
+    assert response.status_code == 422 and "max_width" in response.json()["detail"]["message"]
+    listed = client.get("/api/models").json()
+    assert [u["name"] for u in listed["unreadable"]] == ["bomb"]
+    assert time.monotonic() - started < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: nothing inflated
+
+
+def _npy(array: np.ndarray) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
