@@ -210,7 +210,6 @@ async def _admit(websocket: WebSocket, settings: Settings, sessions: SessionRegi
         await websocket.send_text(error("limit", refusal, "max_sessions"))
         await websocket.close(CLOSE_TRY_LATER, "too many sessions")
         return None
-    session.start()
     return session, (False if token else None)
 
 
@@ -227,9 +226,11 @@ async def session_socket(websocket: WebSocket, settings: Settings = Depends(get_
         return
     session, resumed = admitted
     outbox = session.outbox
-    outbox.post(hello(session, settings, resumed))
+    outbox.post(hello(session, settings, resumed))  # first, before anything the worker says
     if resumed:
         session.submit({"type": "resume"})  # configured, then the data, metrics and a snapshot
+    else:
+        session.start()
     background: set[asyncio.Task] = set()
     sender = asyncio.create_task(send_loop(websocket, outbox))
     receiver = asyncio.create_task(receive_loop(websocket, session, outbox, settings, mnist, background))

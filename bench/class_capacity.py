@@ -202,7 +202,7 @@ async def run(args) -> None:
     cores = os.cpu_count() or 1
     folder = Path(tempfile.mkdtemp(prefix="nnplay-capacity-"))
     env = {**os.environ, "NNPLAY_MODELS_DIR": str(folder / "models"), "NNPLAY_MAX_SESSIONS": "1000",
-           "PYTHONUNBUFFERED": "1"}
+           "NNPLAY_MAX_SESSIONS_PER_CLIENT": "1000", "PYTHONUNBUFFERED": "1"}  # every client is 127.0.0.1
     env.setdefault("NNPLAY_DATA_DIR", str(ROOT.parent / "shared" / "mnist"))
     if args.slots:
         env["NNPLAY_TRAINING_SLOTS"] = str(args.slots)

@@ -61,7 +61,7 @@ def test_two_workers_share_the_port_and_the_models_folder(tmp_path):
     port = free_port()
     log = tmp_path / "serve.log"
     env = {**os.environ, "NNPLAY_MODELS_DIR": str(tmp_path / "models"), "NNPLAY_MAX_WIDTH": "77",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", "NNPLAY_MAX_SESSIONS_PER_CLIENT": "24"}  # every client is 127.0.0.1
     command = [sys.executable, "-m", "app", "serve", "--workers", "2", "--port", str(port)]
     with serving(command, ROOT, env, log) as proc, contextlib.ExitStack() as sessions:
         wait_healthy(f"http://127.0.0.1:{port}", proc, log)
