@@ -1,0 +1,98 @@
+"""Every page at five screen sizes (issue 16): no sideways scrolling, nothing sticking out of the
+screen, the key elements visible and apart, the layout each page promises at that width, and no
+serious or critical axe-core finding. Screenshots go to test-results/screens/ for people to look at.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from .screens import SIZES, above, axe_source, axe_violations, boxes, overflow, overlap, side_by_side  # noqa: F401
+from .waiting import wait_until
+
+TIMEOUT = 20_000
+
+# page -> (path, the expression that is true once it has drawn, its key elements)
+PAGES = {
+    "home": ("/", "document.querySelectorAll('.card-picture').length === 3",
+             ["h1", ".card[href='/playground']", ".card[href='/digits']", ".card[href='/math']"]),
+    "playground": ("/playground", "document.querySelector('#network').dataset.step !== undefined",
+                   [".pg-runbar", ".pg-data", "#network", ".pg-output", "#heatmap"]),
+    "digits": ("/digits", "document.querySelector('#connection').classList.contains('open')"
+               " && document.querySelector('#net canvas').width > 0",
+               ["#pad canvas", "#undo", "#clear", ".dg-guess-box", "#net", ".dg-train"]),
+    "math": ("/math", "document.querySelector('#math-op .op-title') !== null",
+             ["#math-preset", "#math-ops", ".math-nav", "#math-op"]),
+    "not_found": ("/no-such-page", "document.querySelector('h1') !== null",
+                  ["h1", ".card[href='/playground']", ".card[href='/digits']", ".card[href='/math']"]),
+}
+
+
+def open_at(browser, server, errors, size, path, ready, **options):
+    width, height = size
+    context = browser.new_context(base_url=server, viewport={"width": width, "height": height}, **options)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+            if m.type == "error" and "status of 404" not in m.text else None)
+    page.goto(path)
+    wait_until(page, ready, timeout=TIMEOUT)
+    page.wait_for_timeout(200)   # a frame or two for the views to lay out at this size
+    return context, page
+
+
+def promised_layout(name, width, b):
+    """The arrangement each page promises at this width (issue 16, item 1)."""
+    if name == "playground":
+        assert above(b[".pg-runbar"], b[".pg-data"])
+        if width >= 1024:
+            assert side_by_side(b["#network"], b[".pg-output"]), "graph and output side by side down to 1024 px"
+        else:   # stacked: controls, data, graph, output
+            assert above(b[".pg-data"], b["#network"]) and above(b["#network"], b[".pg-output"])
+            assert b["#network"]["width"] >= 0.85 * width, "the graph takes the width"
+    if name == "digits":
+        if width >= 1024:
+            assert side_by_side(b["#pad canvas"], b["#net"]), "pad and network view side by side down to 1024 px"
+        else:
+            assert above(b["#pad canvas"], b["#net"])
+        if width < 500:
+            assert b["#pad canvas"]["width"] >= 0.85 * width, "on a phone the pad fills the width"
+            gap = b[".dg-guess-box"]["y"] - (b["#pad canvas"]["y"] + b["#pad canvas"]["height"])
+            assert 0 <= gap < 80, "the reading is right under the pad (only its buttons between)"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_fits_the_screen(browser, server, shot_dir, name, size):
+    path, ready, keys = PAGES[name]
+    errors = []
+    context, page = open_at(browser, server, errors, size, path, ready)
+    try:
+        (shot_dir / "screens").mkdir(exist_ok=True)
+        page.screenshot(path=shot_dir / "screens" / f"{name}-{size[0]}x{size[1]}.png", full_page=True)
+        o = overflow(page)
+        assert o["scrollWidth"] <= o["innerWidth"], f"sideways scrolling: {o}"
+        assert not o["sticking_out"], f"boxes stick out of the screen: {o['sticking_out']}"
+        b = boxes(page, keys)
+        for (s1, b1), (s2, b2) in itertools.combinations(b.items(), 2):
+            nested = page.evaluate("([a, b]) => { const x = document.querySelector(a), y = document.querySelector(b);"
+                                   " return x.contains(y) || y.contains(x); }", [s1, s2])
+            assert nested or not overlap(b1, b2), f"{s1} and {s2} overlap: {b1} {b2}"
+        promised_layout(name, size[0], b)
+    finally:
+        context.close()
+    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+
+
+@pytest.mark.parametrize("size", [SIZES[0], SIZES[-1]], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_axe_finds_nothing_serious(browser, server, axe_source, name, size):
+    path, ready, _ = PAGES[name]
+    errors = []
+    context, page = open_at(browser, server, errors, size, path, ready)
+    try:
+        violations = axe_violations(page, axe_source)
+    finally:
+        context.close()
+    assert not violations, "axe-core found:\n" + "\n".join(violations)
