@@ -96,3 +96,34 @@ def test_axe_finds_nothing_serious(browser, server, axe_source, name, size):
     finally:
         context.close()
     assert not violations, "axe-core found:\n" + "\n".join(violations)
+
+
+def test_axe_finds_nothing_serious_after_use(browser, server, axe_source):
+    """The states a page reaches in use: a digit read, a Math step far along in the tutorial
+    notation with the bias as a column, a Playground that has trained."""
+    from .test_digits import ONE, draw
+    errors, found = [], []
+    context, page = open_at(browser, server, errors, (1280, 800), *PAGES["digits"][:2])
+    try:
+        draw(page, ONE)
+        wait_until(page, "document.querySelector('#guess').dataset.digit === '1'", timeout=TIMEOUT)
+        page.wait_for_timeout(700)   # the reading is said once it holds
+        assert page.text_content("#reading-said").startswith("The network reads 1, ")
+        found += axe_violations(page, axe_source)
+        page.goto("/math")
+        wait_until(page, PAGES["math"][1], timeout=TIMEOUT)
+        page.check("input[name=math-update][value=tutorial]")
+        page.check("input[name=math-bias][value=column]")
+        page.locator("#math-ops li").nth(9).click()
+        found += axe_violations(page, axe_source)
+        page.goto("/playground?dataset=xor")
+        wait_until(page, PAGES["playground"][1], timeout=TIMEOUT)
+        page.click("#play")
+        wait_until(page, "+document.querySelector('#network').dataset.step > 20", timeout=TIMEOUT)
+        page.click("#play")
+        page.check("#show-test")
+        found += axe_violations(page, axe_source)
+    finally:
+        context.close()
+    assert not found, "axe-core found:\n" + "\n".join(found)
+    assert not errors, "the page logged errors:\n" + "\n".join(errors)
