@@ -127,3 +127,31 @@ def test_axe_finds_nothing_serious_after_use(browser, server, axe_source):
         context.close()
     assert not found, "axe-core found:\n" + "\n".join(found)
     assert not errors, "the page logged errors:\n" + "\n".join(errors)
+
+
+def test_views_redraw_at_their_new_size_when_the_tablet_turns(browser, server):
+    """Portrait to landscape: the pad, the digit network and the Playground's graph take their
+    new width (ResizeObserver), each drawn in the next animation frame."""
+    errors = []
+    same = "(e) => Math.abs(e.querySelector('canvas').getBoundingClientRect().width - e.clientWidth) < 1.5"
+    context, page = open_at(browser, server, errors, (390, 844), *PAGES["digits"][:2])
+    try:
+        pad, net = page.locator("#pad"), page.locator("#net")
+        assert pad.evaluate(same) and net.evaluate(same)
+        narrow = (pad.evaluate("e => e.clientWidth"), net.evaluate("e => e.clientWidth"))
+        page.set_viewport_size({"width": 1180, "height": 820})
+        wait_until(page, f"document.querySelector('#net').clientWidth > {narrow[1]}")
+        page.wait_for_timeout(200)
+        assert pad.evaluate(same) and net.evaluate(same)
+        assert pad.evaluate("e => e.clientWidth") < narrow[0]   # a phone's full-width pad, 280 px again
+        page.goto("/playground")
+        wait_until(page, PAGES["playground"][1], timeout=TIMEOUT)
+        graph = page.locator("#network")
+        before = graph.evaluate("e => e.querySelector('.net-edges').getBoundingClientRect().width")
+        page.set_viewport_size({"width": 820, "height": 1180})
+        wait_until(page, "Math.abs(document.querySelector('#network .net-edges').getBoundingClientRect().width"
+                         " - document.querySelector('#network').clientWidth) < 1.5")
+        assert graph.evaluate("e => e.querySelector('.net-edges').getBoundingClientRect().width") != before
+    finally:
+        context.close()
+    assert not errors, "the page logged errors:\n" + "\n".join(errors)
