@@ -9,6 +9,7 @@ import itertools
 import pytest
 
 from .screens import SIZES, above, axe_source, axe_violations, boxes, overflow, overlap, side_by_side  # noqa: F401
+from .test_digits import ONE, draw
 from .waiting import wait_until
 
 TIMEOUT = 20_000
@@ -29,17 +30,29 @@ PAGES = {
 }
 
 
-def open_at(browser, server, errors, size, path, ready, **options):
-    width, height = size
-    context = browser.new_context(base_url=server, viewport={"width": width, "height": height}, **options)
-    page = context.new_page()
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-            if m.type == "error" and "status of 404" not in m.text else None)
-    page.goto(path)
-    wait_until(page, ready, timeout=TIMEOUT)
-    page.wait_for_timeout(200)   # a frame or two for the views to lay out at this size
-    return context, page
+@pytest.fixture
+def at_size(browser, server):
+    """at_size((width, height), page) -> a tab of that size on that page (a name of PAGES), once it
+    has drawn; page errors fail the test."""
+    contexts, errors = [], []
+
+    def open_at(size, name):
+        path, ready, _ = PAGES[name]
+        context = browser.new_context(base_url=server, viewport={"width": size[0], "height": size[1]})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+                if m.type == "error" and "status of 404" not in m.text else None)
+        page.goto(path)
+        wait_until(page, ready, timeout=TIMEOUT)
+        page.wait_for_timeout(200)   # a frame or two for the views to lay out at this size
+        return page
+
+    yield open_at
+    for context in contexts:
+        context.close()
+    assert not errors, "the page logged errors:\n" + "\n".join(errors)
 
 
 def promised_layout(name, width, b):
@@ -64,94 +77,72 @@ def promised_layout(name, width, b):
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_fits_the_screen(browser, server, shot_dir, name, size):
-    path, ready, keys = PAGES[name]
-    errors = []
-    context, page = open_at(browser, server, errors, size, path, ready)
-    try:
-        (shot_dir / "screens").mkdir(exist_ok=True)
-        page.screenshot(path=shot_dir / "screens" / f"{name}-{size[0]}x{size[1]}.png", full_page=True)
-        o = overflow(page)
-        assert o["scrollWidth"] <= o["innerWidth"], f"sideways scrolling: {o}"
-        assert not o["sticking_out"], f"boxes stick out of the screen: {o['sticking_out']}"
-        b = boxes(page, keys)
-        for (s1, b1), (s2, b2) in itertools.combinations(b.items(), 2):
-            nested = page.evaluate("([a, b]) => { const x = document.querySelector(a), y = document.querySelector(b);"
-                                   " return x.contains(y) || y.contains(x); }", [s1, s2])
-            assert nested or not overlap(b1, b2), f"{s1} and {s2} overlap: {b1} {b2}"
-        promised_layout(name, size[0], b)
-    finally:
-        context.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+def test_every_page_fits_the_screen(at_size, shot_dir, name, size):
+    page = at_size(size, name)
+    (shot_dir / "screens").mkdir(exist_ok=True)
+    page.screenshot(path=shot_dir / "screens" / f"{name}-{size[0]}x{size[1]}.png", full_page=True)
+    o = overflow(page)
+    assert o["scrollWidth"] <= o["innerWidth"], f"sideways scrolling: {o}"
+    assert not o["sticking_out"], f"boxes stick out of the screen: {o['sticking_out']}"
+    b = boxes(page, PAGES[name][2])
+    for (s1, b1), (s2, b2) in itertools.combinations(b.items(), 2):
+        nested = page.evaluate("([a, b]) => { const x = document.querySelector(a), y = document.querySelector(b);"
+                               " return x.contains(y) || y.contains(x); }", [s1, s2])
+        assert nested or not overlap(b1, b2), f"{s1} and {s2} overlap: {b1} {b2}"
+    promised_layout(name, size[0], b)
 
 
 @pytest.mark.parametrize("size", [SIZES[0], SIZES[-1]], ids=["desktop", "phone"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_axe_finds_nothing_serious(browser, server, axe_source, name, size):
-    path, ready, _ = PAGES[name]
-    errors = []
-    context, page = open_at(browser, server, errors, size, path, ready)
-    try:
-        violations = axe_violations(page, axe_source)
-    finally:
-        context.close()
+def test_axe_finds_nothing_serious(at_size, axe_source, name, size):
+    violations = axe_violations(at_size(size, name), axe_source)
     assert not violations, "axe-core found:\n" + "\n".join(violations)
 
 
-def test_axe_finds_nothing_serious_after_use(browser, server, axe_source):
+def test_axe_finds_nothing_serious_after_use(at_size, axe_source):
     """The states a page reaches in use: a digit read, a Math step far along in the tutorial
     notation with the bias as a column, a Playground that has trained."""
-    from .test_digits import ONE, draw
-    errors, found = [], []
-    context, page = open_at(browser, server, errors, (1280, 800), *PAGES["digits"][:2])
-    try:
-        draw(page, ONE)
-        wait_until(page, "document.querySelector('#guess').dataset.digit === '1'", timeout=TIMEOUT)
-        page.wait_for_timeout(700)   # the reading is said once it holds
-        assert page.text_content("#reading-said").startswith("The network reads 1, ")
-        found += axe_violations(page, axe_source)
-        page.goto("/math")
-        wait_until(page, PAGES["math"][1], timeout=TIMEOUT)
-        page.check("input[name=math-update][value=tutorial]")
-        page.check("input[name=math-bias][value=column]")
-        page.locator("#math-ops li").nth(9).click()
-        found += axe_violations(page, axe_source)
-        page.goto("/playground?dataset=xor")
-        wait_until(page, PAGES["playground"][1], timeout=TIMEOUT)
-        page.click("#play")
-        wait_until(page, "+document.querySelector('#network').dataset.step > 20", timeout=TIMEOUT)
-        page.click("#play")
-        page.check("#show-test")
-        found += axe_violations(page, axe_source)
-    finally:
-        context.close()
+    found = []
+    page = at_size((1280, 800), "digits")
+    draw(page, ONE)
+    wait_until(page, "document.querySelector('#guess').dataset.digit === '1'", timeout=TIMEOUT)
+    page.wait_for_timeout(700)   # the reading is said once it holds
+    assert page.text_content("#reading-said").startswith("The network reads 1, ")
+    found += axe_violations(page, axe_source)
+    page.goto("/math")
+    wait_until(page, PAGES["math"][1], timeout=TIMEOUT)
+    page.check("input[name=math-update][value=tutorial]")
+    page.check("input[name=math-bias][value=column]")
+    page.locator("#math-ops li").nth(9).click()
+    found += axe_violations(page, axe_source)
+    page.goto("/playground?dataset=xor")
+    wait_until(page, PAGES["playground"][1], timeout=TIMEOUT)
+    page.click("#play")
+    wait_until(page, "+document.querySelector('#network').dataset.step > 20", timeout=TIMEOUT)
+    page.click("#play")
+    page.check("#show-test")
+    found += axe_violations(page, axe_source)
     assert not found, "axe-core found:\n" + "\n".join(found)
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
 
 
-def test_views_redraw_at_their_new_size_when_the_tablet_turns(browser, server):
+def test_views_redraw_at_their_new_size_when_the_tablet_turns(at_size):
     """Portrait to landscape: the pad, the digit network and the Playground's graph take their
     new width (ResizeObserver), each drawn in the next animation frame."""
-    errors = []
     same = "(e) => Math.abs(e.querySelector('canvas').getBoundingClientRect().width - e.clientWidth) < 1.5"
-    context, page = open_at(browser, server, errors, (390, 844), *PAGES["digits"][:2])
-    try:
-        pad, net = page.locator("#pad"), page.locator("#net")
-        assert pad.evaluate(same) and net.evaluate(same)
-        narrow = (pad.evaluate("e => e.clientWidth"), net.evaluate("e => e.clientWidth"))
-        page.set_viewport_size({"width": 1180, "height": 820})
-        wait_until(page, f"document.querySelector('#net').clientWidth > {narrow[1]}")
-        page.wait_for_timeout(200)
-        assert pad.evaluate(same) and net.evaluate(same)
-        assert pad.evaluate("e => e.clientWidth") < narrow[0]   # a phone's full-width pad, 280 px again
-        page.goto("/playground")
-        wait_until(page, PAGES["playground"][1], timeout=TIMEOUT)
-        graph = page.locator("#network")
-        before = graph.evaluate("e => e.querySelector('.net-edges').getBoundingClientRect().width")
-        page.set_viewport_size({"width": 820, "height": 1180})
-        wait_until(page, "Math.abs(document.querySelector('#network .net-edges').getBoundingClientRect().width"
-                         " - document.querySelector('#network').clientWidth) < 1.5")
-        assert graph.evaluate("e => e.querySelector('.net-edges').getBoundingClientRect().width") != before
-    finally:
-        context.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    page = at_size((390, 844), "digits")
+    pad, net = page.locator("#pad"), page.locator("#net")
+    assert pad.evaluate(same) and net.evaluate(same)
+    narrow = (pad.evaluate("e => e.clientWidth"), net.evaluate("e => e.clientWidth"))
+    page.set_viewport_size({"width": 1180, "height": 820})
+    wait_until(page, f"document.querySelector('#net').clientWidth > {narrow[1]}")
+    page.wait_for_timeout(200)
+    assert pad.evaluate(same) and net.evaluate(same)
+    assert pad.evaluate("e => e.clientWidth") < narrow[0]   # a phone's full-width pad, 280 px again
+    page.goto("/playground")
+    wait_until(page, PAGES["playground"][1], timeout=TIMEOUT)
+    graph = page.locator("#network")
+    before = graph.evaluate("e => e.querySelector('.net-edges').getBoundingClientRect().width")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    wait_until(page, "Math.abs(document.querySelector('#network .net-edges').getBoundingClientRect().width"
+                     " - document.querySelector('#network').clientWidth) < 1.5")
+    assert graph.evaluate("e => e.querySelector('.net-edges').getBoundingClientRect().width") != before
