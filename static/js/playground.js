@@ -66,7 +66,7 @@ export function initPlayground(root) {
     }),
     heatmap: createHeatmap($("#heatmap"), { onClick: (p) => addPoint(state, p), size: 300 }),
     chart: createChart($("#loss-chart"), {
-      height: 130, log: true, series: [
+      title: "Loss", height: 130, log: true, series: [
         { key: "test", label: "test", color: "#222", measured: true },
         { key: "train", label: "train", color: "#999" },
       ],

@@ -24,11 +24,26 @@ export function createInside(root, { onSelect }) {
   function show() {
     const s = source();
     $("net-source").textContent = state.reader === "live" ? "· the network training here" : "· the pretrained model";
+    describe(s);
     if (s) {
       net.update({ sizes: s.sizes, activationNames: s.activations, weights: s.weights, selected: state.selected,
         activations: state.prediction?.activations ?? null });
     }
     showNeuron(s);
+  }
+
+  // The network view's text alternative: what it shows, and the reading it lights up.
+  function describe(s) {
+    const p = state.prediction;
+    const words = !s ? "The network, layer by layer: loading"
+      : `The network ${s.sizes.join("–")}, layer by layer, lit by its activations`
+        + (p ? `: it reads ${p.digit}, ${Math.round(100 * p.probabilities[p.digit])} % sure` : ": nothing drawn yet")
+        + (state.selected ? `; selected: ${neuronName(s, state.selected)}` : "");
+    if ($("net").getAttribute("aria-label") !== words) $("net").setAttribute("aria-label", words);
+  }
+
+  function neuronName(s, target) {
+    return target.layer === s.sizes.length - 1 ? `Output ${target.index}` : `Layer ${target.layer}, neuron ${target.index}`;
   }
 
   // "What this neuron looks for": its incoming weights drawn as a 28×28 image.
@@ -37,13 +52,17 @@ export function createInside(root, { onSelect }) {
     const ctx = $("neuron-image").getContext("2d"), inputCtx = $("neuron-input").getContext("2d");
     ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
     inputCtx.clearRect(0, 0, inputCtx.canvas.width, inputCtx.canvas.height);
+    const label = (image, input) => {
+      $("neuron-image").setAttribute("aria-label", image);
+      $("neuron-input").setAttribute("aria-label", input);
+    };
+    label("no neuron chosen", "no neuron chosen");
     if (!target || !s) {
       $("neuron-title").textContent = "What does a neuron look for?";
       $("neuron-text").textContent = "Click any neuron in the network above, or a weight image below, to see the picture of its incoming weights.";
       return;
     }
-    const L = s.sizes.length - 1;
-    const name = target.layer === L ? `Output ${target.index}` : `Layer ${target.layer}, neuron ${target.index}`;
+    const name = neuronName(s, target);
     const a = state.prediction?.activations[target.layer]?.[target.index];
     $("neuron-title").textContent = a === undefined ? name : `${name} · activation ${a.toFixed(3)}`;
     if (!s.weights || s.weights.slice(0, target.layer).some((W) => !W)) {
@@ -54,6 +73,8 @@ export function createInside(root, { onSelect }) {
     paint(ctx, values);
     const x = state.prediction?.activations[0];
     if (x) paint(inputCtx, values.map((w, i) => w * x[i])); // which pixels of the drawing push it up or down
+    label(`${name}: its incoming weights as a 28×28 picture, orange where ink excites it, blue where ink inhibits it`,
+      x ? `${name}: its weights times the drawing, the pixels that push it up (orange) or down (blue)` : "nothing drawn yet");
     $("neuron-text").textContent = target.layer === 1
       ? `Its ${s.sizes[0]} incoming weights as a picture: ink on orange pixels excites it, ink on blue pixels inhibits it.`
       : `Its incoming weights traced back through the ${target.layer - 1} layer${target.layer > 2 ? "s" : ""} below to the pixels `

@@ -14,6 +14,7 @@ import { paintGrey } from "../views/grey.js";
 
 const READ_INTERVAL_MS = 30;     // at most one reading per 30 ms while drawing
 const SEND_SIDE = 112;           // the drawing is sent as 112×112 grey levels (see sendReading)
+const SAY_AFTER_MS = 600;        // a screen reader hears the reading once it has held this long, not 30 times a second
 
 function base64(bytes) {
   let text = "";
@@ -28,6 +29,13 @@ export function createReader(root, { socket, onReading }) {
   const r = { inFlight: false, again: false, timer: 0, lastSent: 0, revision: 0, predictId: null, predictRevision: -1 };
   const pad = createDrawpad($("pad"), { size: 280, penWidth: 20, onChange: onDrawing });
   const bars = createBars($("bars"));
+  let sayTimer = 0;
+
+  // "The network reads 7, 98 % sure" in the aria-live region, once the reading holds still.
+  function say(words) {
+    clearTimeout(sayTimer);
+    sayTimer = setTimeout(() => { if ($("reading-said").textContent !== words) $("reading-said").textContent = words; }, SAY_AFTER_MS);
+  }
 
   function onDrawing() {
     r.revision++;
@@ -101,6 +109,8 @@ export function createReader(root, { socket, onReading }) {
       $("confidence").textContent = "";
       bars.update({ probabilities: null });
       paintGrey($("input28"), null);
+      $("input28").setAttribute("aria-label", "The 28×28 image the network saw: empty");
+      say(pad.empty ? "The pad is empty." : "");
       onReading(null);
       return;
     }
@@ -111,6 +121,8 @@ export function createReader(root, { socket, onReading }) {
     guess.dataset.digit = String(digit);
     guess.classList.remove("empty");
     $("confidence").textContent = `${(100 * probabilities[digit]).toFixed(0)} % sure`;
+    say(`The network reads ${digit}, ${(100 * probabilities[digit]).toFixed(0)} % sure.`);
+    $("input28").setAttribute("aria-label", "The 28×28 image the network saw: the drawing, cropped, scaled and centred");
     bars.update({ probabilities });
     paintGrey($("input28"), activations[0]);
     onReading({ digit, probabilities, activations });
@@ -152,6 +164,7 @@ export function createReader(root, { socket, onReading }) {
       $("clear").removeEventListener("click", clear);
       $("undo").removeEventListener("click", undo);
       document.removeEventListener("keydown", onKey);
+      clearTimeout(sayTimer);
       pad.destroy?.();
       bars.destroy?.();
     },

@@ -31,6 +31,8 @@ export function createResults(root, { onSelectImage, onLive }) {
         grid = createWeightGrid($("weights"), { columns: 16, onSelect: onSelectImage });
       }
       grid.update({ images });
+      $("weights").setAttribute("aria-label", `First-layer weights: ${n1} pictures of ${h}×${w}, one per neuron of layer 1, `
+        + "orange where ink excites it, blue where ink inhibits it");
     }
     onLive({ weights, images: Boolean(images) });
   }

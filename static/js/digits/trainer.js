@@ -28,10 +28,10 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
     playOnConfigured: false,
   };
   const charts = {
-    loss: createChart($("loss-chart"), { height: 130, log: true, series: [
+    loss: createChart($("loss-chart"), { title: "Loss", height: 130, log: true, series: [
       { key: "train_loss", label: "train", color: "#f59322" },
       { key: "test_loss", label: "test", color: "#0877bd", measured: true }] }),
-    accuracy: createChart($("accuracy-chart"), { height: 130, yMin: 0, yMax: 1, format: (v) => formatPercent(v, 0), series: [
+    accuracy: createChart($("accuracy-chart"), { title: "Accuracy", height: 130, yMin: 0, yMax: 1, format: (v) => formatPercent(v, 0), series: [
       { key: "train_accuracy", label: "train", color: "#f59322" },
       { key: "test_accuracy", label: "test", color: "#0877bd", measured: true }] }),
   };

@@ -33,6 +33,9 @@ export function createConnectionBanner(element, { dot = null, onRetry = null } =
       const lost = status === "lost";
       dot?.classList.toggle("open", !lost);
       dot?.classList.toggle("closed", lost);
+      const says = lost ? "Connection to the server: lost, trying again" : "Connection to the server: connected";
+      dot?.setAttribute("title", says);
+      dot?.setAttribute("aria-label", says);
       element.classList.toggle("lost", lost);
       element.dataset.status = status;
       text.textContent = words;

@@ -1,7 +1,7 @@
 // Line charts against the step count, drawn by uPlot (static/vendor/uplot, loaded by the page as
 // the global `uPlot`): axes with ticks, a legend that reads out the values under the cursor, an
 // optional log scale, and lines clipped to the plot.
-// createChart(element, {series: [{key, label, color, measured}], height, yMin, yMax, format, log})
+// createChart(element, {series: [{key, label, color, measured}], title, height, yMin, yMax, format, log})
 //   -> {update({x, values: {key: number|null}, measuredAt}), clear(), destroy(), last}
 // A `measured` series (test figures) gets a dot where a value was measured and a straight line
 // between dots: null means "not measured at this step", never "zero". An x below the last one
@@ -12,7 +12,7 @@ import { thousands } from "../format.js";
 const MAX_POINTS = 1000;
 
 export function createChart(element, options) {
-  const { series, height = 120, yMin = null, yMax = null, format = (v) => v.toFixed(3), log = false } = options;
+  const { series, title = "Chart", height = 120, yMin = null, yMax = null, format = (v) => v.toFixed(3), log = false } = options;
   const uPlot = globalThis.uPlot;
   element.classList.add("chart");
   const plotBox = document.createElement("div");
@@ -92,6 +92,11 @@ export function createChart(element, options) {
     else plot.setData(data());
     element.dataset.points = String(xs.length);   // for tests and people reading the page's markup
     element.dataset.scale = logScale ? "log" : "linear";
+    // the canvas's text alternative: the newest values, as the legend reads them
+    const canvas = plot.ctx.canvas;
+    const words = xs.length ? `${title} against the training step; at step ${readout(0, null, thousands)}: `
+      + series.map((s, k) => `${s.label} ${readout(k + 1, null, format)}`).join(", ") : `${title} against the training step: no steps yet`;
+    if (canvas.getAttribute("aria-label") !== words) { canvas.setAttribute("role", "img"); canvas.setAttribute("aria-label", words); }
     series.forEach((s, k) => {
       if (s.measured) element.dataset[`measuredAt_${s.key}`] = xs.filter((_, i) => ys[k][i] !== null).join(",");
     });

@@ -89,6 +89,8 @@ export function createConfusion(element, options = {}) {
       const tile = document.createElement("canvas");
       tile.width = w; tile.height = h;
       paintGrey(tile, images.subarray(k * w * h, (k + 1) * w * h), ink);
+      tile.setAttribute("role", "img");
+      tile.setAttribute("aria-label", `a test digit ${state.labels[k]}, read as ${state.predicted[k]}`);
       const caption = document.createElement("figcaption");
       caption.innerHTML = `<b>${state.labels[k]}</b> → <span class="wrong">${state.predicted[k]}</span>`;
       figure.title = `a ${state.labels[k]} read as ${state.predicted[k]}`;
@@ -101,9 +103,15 @@ export function createConfusion(element, options = {}) {
     drawMatrix();
     if (galleryDirty) { drawGallery(); galleryDirty = false; }
     const C = state?.confusion;
-    if (!C) { summary.textContent = "The whole test set is scored after each epoch and when you pause."; return; }
+    matrix.setAttribute("role", "img");
+    if (!C) {
+      summary.textContent = "The whole test set is scored after each epoch and when you pause.";
+      matrix.setAttribute("aria-label", "Confusion matrix of the test set: not scored yet");
+      return;
+    }
     let right = 0, total = 0;
     for (let r = 0; r < 10; r++) for (let c = 0; c < 10; c++) { total += C[r * 10 + c]; if (r === c) right += C[r * 10 + c]; }
+    matrix.setAttribute("aria-label", `Confusion matrix of the test set, true digit by row, the digit read by column: ${right} of ${total} read right`);
     if (hover) {
       const [r, c] = hover, count = C[r * 10 + c];
       let row = 0;

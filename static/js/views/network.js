@@ -52,6 +52,9 @@ export function createNetwork(element, options) {
     fitCanvas(canvas, view.width, view.height);
     const g = view.geometry = layout(structure, view.width, view.height);
     const L = structure.sizes.length - 1;
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", `The network ${structure.sizes.join("–")}: each neuron shows its output over the plane; `
+      + "the lines are the weights, orange positive, blue negative, thicker for larger ones");
     structure.sizes.forEach((n, l) => {
       view.heads.push(heading(l, L, n, g));
       view.nodes.push(Array.from({ length: n }, (_, j) => node(l, j, g)));
