@@ -41,7 +41,7 @@ MNIST_SIZES = (784, 10)
 
 def need(hidden: list[int], batch: int) -> int:
     sizes = [MNIST_SIZES[0], *hidden, MNIST_SIZES[1]]
-    return budget.estimate(sizes, batch, optimizer_class("adam").slots, EVALUATION_ROWS)
+    return budget.estimate(sizes, batch, len(optimizer_class("adam").ARRAYS), EVALUATION_ROWS)
 
 
 def worst_configs(settings: Settings) -> dict[str, dict]:
