@@ -15,7 +15,7 @@ from app.gate import TrainingGate
 from app.frames import weights_frame
 from app.mnist_data import MnistData
 from app.models import NAME_RULE, ModelStore
-from app.predict import MAX_SIDE, PretrainedModel, prediction, read_digit
+from app.predict import ANSWERS, MAX_SIDE, PretrainedModels, answer_format, prediction, prediction_frame, read_digit
 from app.protocol import CommandError, dumps, loads
 from app.settings import Settings
 
@@ -27,8 +27,10 @@ PREDICT_BODY = {"required": True, "content": {"application/json": {"schema": {
                    "width": {"type": "integer", "minimum": 1, "maximum": MAX_SIDE},
                    "height": {"type": "integer", "minimum": 1, "maximum": MAX_SIDE},
                    "pixels": {"type": "string", "description": "base64 of width · height bytes"},
-                   "model": {"type": "string", "pattern": NAME_RULE}}}}}}
-PRETRAINED = "pretrained"  # the name under which the pretrained digit model is served
+                   "model": {"type": "string", "pattern": NAME_RULE,
+                             "description": "a pretrained model (schema.pretrained) or a saved one"},
+                   "format": {"type": "string", "enum": list(ANSWERS)}}}}}}
+FRAME = "application/octet-stream"
 
 STATUS = {"bad_json": 400, "bad_value": 422, "no_ink": 422, "unknown_command": 400, "limit": 413,
           "not_found": 404, "mnist_missing": 409, "model_missing": 503, "internal": 500}
@@ -66,16 +68,20 @@ def saved_model(models: ModelStore, gate: TrainingGate, name: str, field: str = 
 
 @router.post("/predict", openapi_extra={"requestBody": PREDICT_BODY})
 async def predict(request: Request, settings: Settings = Depends(get_settings),
-                  pretrained: PretrainedModel = Depends(get_pretrained), models: ModelStore = Depends(get_models),
+                  pretrained: PretrainedModels = Depends(get_pretrained), models: ModelStore = Depends(get_models),
                   gate: TrainingGate = Depends(get_gate)):
+    """Read a drawn digit with a pretrained model (``model`` omitted: the default reader) or a saved one;
+    JSON, or a binary ``prediction`` frame with ``"format": "frame"``."""
     body = await read_json(request, settings.max_message_bytes)
+    kind = answer_format(body)
 
-    def answer() -> str:
-        name = body.get("model")
-        network = pretrained.get() if name is None else saved_model(models, gate, name, "model")
-        return dumps({**prediction(network, read_digit(body)), "model": name or PRETRAINED})
+    def answer() -> str | bytes:
+        name = body.get("model", pretrained.default)
+        network = pretrained.get(name) if name in pretrained else saved_model(models, gate, name, "model")
+        found = prediction(network, read_digit(body))
+        return prediction_frame(found, model=name) if kind == "frame" else dumps({**found, "model": name})
 
-    return Response(await asyncio.to_thread(answer), media_type="application/json")
+    return Response(await asyncio.to_thread(answer), media_type=FRAME if kind == "frame" else "application/json")
 
 
 @router.get("/presets")
@@ -95,11 +101,11 @@ def list_models(models: ModelStore = Depends(get_models)):
 
 
 @router.get("/models/{name}/weights")
-def model_weights(name: str, pretrained: PretrainedModel = Depends(get_pretrained),
+def model_weights(name: str, pretrained: PretrainedModels = Depends(get_pretrained),
                   models: ModelStore = Depends(get_models), gate: TrainingGate = Depends(get_gate)):
-    """A ``weights`` binary frame of a saved model, or of the pretrained one for name "pretrained"."""
-    network = pretrained.get() if name == PRETRAINED else saved_model(models, gate, name)
-    return Response(weights_frame(name, network), media_type="application/octet-stream")
+    """A ``weights`` binary frame of a pretrained model (schema.pretrained: "pretrained", ...) or a saved one."""
+    network = pretrained.get(name) if name in pretrained else saved_model(models, gate, name)
+    return Response(weights_frame(name, network), media_type=FRAME)
 
 
 @router.get("/mnist")

@@ -1,8 +1,8 @@
 """The ``nnplay`` command (also ``python -m app``).
 
     nnplay serve [--host H] [--port P] [--workers N] [--open]   the web app (default 127.0.0.1:8000)
-    nnplay train PRESET [--epochs N] [--seed S] [--save NAME]
-    nnplay predict IMAGE [--model NAME]
+    nnplay train PRESET [--epochs N] [--seed S] [--save NAME] [--layers JSON]
+    nnplay predict IMAGE [--model NAME]            NAME: pretrained (the CNN), pretrained-dense, or a saved model
 
 Settings come from the environment (app/settings.py); flags override them.
 
@@ -14,6 +14,7 @@ OpenBLAS's own threads fight over the cores (on the 2-core build machine an MNIS
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -23,6 +24,7 @@ import webbrowser
 from pathlib import Path
 
 from app import __version__, presets
+from app.settings import PRETRAINED_MODELS
 
 BAR_WIDTH = 30
 BAR_UPDATES_PER_SECOND = 10
@@ -46,10 +48,24 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed for data, weights and batch order")
     train.add_argument("--save", metavar="NAME", help="save the trained model under NAME")
     train.add_argument("--mnist-train-size", type=int, help="MNIST only: train on the first N images")
+    train.add_argument("--layers", metavar="JSON", type=_layers,
+                       help='MNIST only: train a conv network of these layers (the config field "layers", '
+                            'docs/protocol.md), e.g. \'[{"type": "conv", "size": 5, "channels": 8}, {"type": "pool"}, '
+                            '{"type": "flatten"}]\' (the output layer is added)'),
     predict = commands.add_parser("predict", help="read the digit in a picture")
     predict.add_argument("image", type=Path, help="a PNG (or JPEG, ...) of one handwritten digit")
-    predict.add_argument("--model", metavar="NAME", help="a saved model instead of the pretrained one")
+    predict.add_argument("--model", metavar="NAME",
+                         help=f"{' or '.join(PRETRAINED_MODELS)} (pretrained; default {next(iter(PRETRAINED_MODELS))}), "
+                              "or the name of a saved model")
     return parser
+
+
+def _layers(text: str) -> list:
+    """--layers: JSON text; its content is checked with the rest of the config (app/convnet.py)."""
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r:.60} is not JSON ({e}): give a list of layer objects") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return serve(settings.with_overrides(host=args.host, port=args.port, workers=args.workers), args.open)
         if args.command == "train":
-            return train(settings, args.preset, args.epochs, args.seed, args.save, args.mnist_train_size)
+            return train(settings, args.preset, args.epochs, args.seed, args.save, args.mnist_train_size, args.layers)
         return predict(settings, args.image, args.model)
     except (ValueError, CommandError) as e:
         print(f"nnplay: {e.message if isinstance(e, CommandError) else e}", file=sys.stderr)
@@ -144,7 +160,7 @@ def _percent(accuracy) -> str:
 
 
 def train(settings, preset_name: str, epochs: int | None, seed: int | None, save: str | None,
-          mnist_train_size: int | None) -> int:
+          mnist_train_size: int | None, layers: list | None = None) -> int:
     from app import config as cfg
     from app import frames
     from app.mnist_data import MnistData
@@ -156,6 +172,8 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
         patch["seed"] = seed
     if mnist_train_size is not None:
         patch["mnist_train_size"] = mnist_train_size
+    if layers is not None:
+        patch.update(architecture="conv", layers=layers)
     config = cfg.normalise(cfg.DEFAULT, patch, settings)
     epochs = preset["epochs"] if epochs is None else epochs
     if not 1 <= epochs <= 100000:
@@ -169,7 +187,9 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     data = cfg.build_data(config, mnist.arrays)
     network = cfg.build_network(config, data)
     trainer = cfg.build_trainer(config, network, data)
-    print(f"training {preset['title']}: network {network.sizes}, {len(data.X_train)} training samples, "
+    from app.budget import describe, plans_of
+    shape = network.sizes if network.is_dense else describe(plans_of(network))
+    print(f"training {preset['title']}: network {shape}, {len(data.X_train)} training samples, "
           f"{plural(epochs, 'epoch')}", file=sys.stderr)
     bar = ProgressBar(epochs * trainer.steps_per_epoch)
     started = time.perf_counter()
@@ -217,7 +237,7 @@ def predict(settings, image: Path, model: str | None) -> int:
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    from app.predict import PretrainedModel, prediction
+    from app.predict import PretrainedModels, prediction
     from engine import digits
 
     try:
@@ -230,7 +250,8 @@ def predict(settings, image: Path, model: str | None) -> int:
         x28 = digits.to_mnist(pixels)
     except digits.EmptyCanvasError:
         raise ValueError(f"{image}: no ink: the picture is empty — draw a digit") from None
-    network = PretrainedModel(settings.pretrained).get() if model is None else saved_model(settings, model)
+    pretrained = PretrainedModels(settings.pretrained_models())
+    network = pretrained.get(model) if model is None or model in pretrained else saved_model(settings, model)
     answer = prediction(network, x28)
     print(f"digit: {answer['digit']}")
     for digit, p in enumerate(answer["probabilities"]):
@@ -252,4 +273,5 @@ def saved_model(settings, name: str):
     names = [m["name"] for m in store.list()["models"]]
     saved = (f"the saved models are: {', '.join(names)}" if names
              else "no model is saved yet (nnplay train PRESET --save NAME saves one)")
-    raise ValueError(f"--model {name!r}: there is no saved model of that name in {settings.models_dir}; {saved}")
+    raise ValueError(f"--model {name!r}: there is no saved model of that name in {settings.models_dir}, and the "
+                     f"pretrained models are {', '.join(PRETRAINED_MODELS)}; {saved}")

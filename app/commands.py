@@ -14,7 +14,7 @@ from engine import data as toysets
 from engine.optim import REGULARIZERS, Regularizer
 from engine.train import DivergenceError, Trainer
 from app import config as cfg
-from app import frames, predict, presets
+from app import budget, frames, predict, presets
 from app.protocol import VERSION, CommandError, bad, boolean, choice, integer, number
 
 MAX_PROBE_ROWS = 64
@@ -127,7 +127,7 @@ class Commands:
             changed[key] = (choice(key, command[key], REGULARIZERS) if key == "regularization"
                             else cfg.checked(key, command[key], self.settings))
         if "batch_size" in changed:
-            self.check_memory(self.network.sizes, changed["batch_size"], self.config["optimizer"])
+            self.check_memory(budget.plans_of(self.network), changed["batch_size"], self.config["optimizer"])
         self.config = {**self.config, **changed}
         self.trainer.optimizer.learning_rate = self.config["learning_rate"]
         self.trainer.batch_size = self.config["batch_size"]
@@ -143,7 +143,14 @@ class Commands:
         self._reply(command, {"type": "ack", "command": "speed", "state": self.state()})
 
     def _layer(self, command: dict) -> int:
-        return integer("layer", command.get("layer"), 1, len(self.network.layers))
+        """The 1-based index of a dense layer (conv, pool and flatten layers are not edited by hand)."""
+        l = integer("layer", command.get("layer"), 1, len(self.network.layers))
+        kind = self.network.layers[l - 1].kind
+        if kind != "dense":
+            dense = [i for i, layer in enumerate(self.network.layers, start=1) if layer.kind == "dense"]
+            raise bad("layer", l, f"layer {l} is a {kind} layer: set_weight and set_bias edit dense layers only "
+                                  f"(layers {', '.join(map(str, dense))} of this network)")
+        return l
 
     def _cmd_set_weight(self, command: dict) -> None:
         l = self._layer(command)
@@ -187,8 +194,12 @@ class Commands:
         self.report.refresh()
 
     def _cmd_predict(self, command: dict) -> None:
-        x28 = predict.read_digit(command, default_side=28)
-        self._reply(command, {"type": "prediction", **predict.prediction(self.network, x28)})
+        kind = predict.answer_format(command)
+        found = predict.prediction(self.network, predict.read_digit(command, default_side=28))
+        if kind == "json":
+            self._reply(command, {"type": "prediction", **found})
+        else:  # a binary frame carries the command's id in its header
+            self._reply(command, predict.prediction_frame(found, **({"id": command["id"]} if "id" in command else {})))
 
     def _cmd_probe(self, command: dict) -> None:
         rows, width = command.get("inputs"), self.data.raw_train.shape[1]
@@ -216,11 +227,14 @@ class Commands:
         if network.sizes[0] != self.network.sizes[0] or network.sizes[-1] != self.network.sizes[-1]:
             raise bad("name", command["name"], f"that model has sizes {network.sizes}; this session's data needs "
                                                f"{self.network.sizes[0]} inputs and {self.network.sizes[-1]} outputs")
-        self.check_memory(network.sizes, self.config["batch_size"], self.config["optimizer"])
+        self.check_memory(budget.plans_of(network), self.config["batch_size"], self.config["optimizer"])
         self.running = False
-        hidden = network.activations[:-1]
-        config = {**self.config, "hidden": network.sizes[1:-1], "output": network.activations[-1],
-                  "loss": network.loss.name}
+        hidden = [name for name in network.activations[:-1] if name is not None]
+        config = {**self.config, "output": network.activations[-1], "loss": network.loss.name}
+        if network.is_dense:
+            config.update(architecture="dense", hidden=network.sizes[1:-1])
+        else:  # the layers as they are; each weighted one keeps its own activation
+            config.update(architecture="conv", layers=network.spec[:-1])
         if hidden and len(set(hidden)) == 1 and hidden[0] in cfg.hidden_activations():
             config["activation"] = hidden[0]
         self.config, self.network = config, network

@@ -2,7 +2,9 @@
 
     normalise(current, patch, settings)  -> the complete config, or CommandError naming the field
     build_data(config, settings, mnist)  -> TrainingData: the inputs as the network sees them
-    build_network(config, data)          -> a fresh Network, seeded by config["seed"]
+    network_plans(config, data)          -> engine.spec plans of its layers: shapes and weights, nothing built
+    build_network(config, data)          -> a fresh Network, seeded by config["seed"]: dense from "hidden",
+                                            or with architecture "conv" from "layers" (app/convnet.py)
     build_trainer(config, network, data) -> a Trainer with the config's optimiser and batch size
 """
 from __future__ import annotations
@@ -11,16 +13,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import activations, losses
+from engine import activations, losses, spec
 from engine import data as toysets
 from engine.layers import INITS
 from engine.network import Network
 from engine.optim import MAX_LEARNING_RATE, MAX_REG_RATE, OPTIMIZERS, REGULARIZERS, Regularizer, make_optimizer
 from engine.train import MAX_BATCH_SIZE, Trainer
+from app import convnet
+from app.presets import CNN_LAYERS
 from app.protocol import CommandError, bad, choice, integer, number
 from app.settings import Settings
 
 PROBLEMS = ("classification", "regression")
+ARCHITECTURES = ("dense", "conv")
 MNIST_TRAIN = 60000
 MNIST_MIN_TRAIN = 100
 MNIST_SIDE, MNIST_CLASSES = 28, 10      # 28×28 images of the digits 0-9
@@ -92,7 +97,8 @@ def __getattr__(name: str):
 DEFAULT = {
     "dataset": "circle", "problem": "classification", "n_samples": 500, "noise": 0.0, "train_ratio": 0.5,
     "features": ["x1", "x2"], "points": [], "mnist_train_size": MNIST_TRAIN,
-    "hidden": [4, 2], "activation": "tanh", "output": "tanh", "loss": "squared_error", "init": "xavier",
+    "architecture": "dense", "hidden": [4, 2], "layers": CNN_LAYERS, "activation": "tanh", "output": "tanh",
+    "loss": "squared_error", "init": "xavier",
     "optimizer": "sgd", "learning_rate": 0.03, "batch_size": 10, "regularization": "none",
     "regularization_rate": 0.0, "seed": 0,
 }
@@ -100,6 +106,11 @@ DEFAULT = {
 
 def problem_of(dataset: str) -> str:
     return "regression" if dataset in toysets.REGRESSION else "classification"
+
+
+def input_shape_of(dataset: str, n_inputs: int) -> tuple[int, ...]:
+    """One sample's shape: (28, 28, 1) for MNIST's images, (n,) for rows of n features."""
+    return (MNIST_SIDE, MNIST_SIDE, 1) if dataset == "mnist" else (n_inputs,)
 
 
 def is_plane(dataset: str) -> bool:
@@ -170,6 +181,9 @@ def normalise(current: dict, patch, settings: Settings) -> dict:
         raise _limit("points", f"{len(c['points'])} points is over this server's max_samples={settings.max_samples}")
     c["mnist_train_size"] = checked("mnist_train_size", c["mnist_train_size"], settings)
     c["hidden"] = _hidden(c["hidden"], settings)
+    c["architecture"] = choice("architecture", c["architecture"], ARCHITECTURES)
+    if c["architecture"] == "conv" or "layers" in patch:  # a dense network keeps layers it does not use as
+        c["layers"] = convnet.normalise(c["layers"], settings)   # they were (the default may be over a limit)
     c["activation"] = choice("activation", c["activation"], hidden_activations())
     c["output"] = choice("output", c["output"], output_activations())
     c["loss"] = choice("loss", c["loss"], loss_names())
@@ -187,6 +201,11 @@ def normalise(current: dict, patch, settings: Settings) -> dict:
     if c["loss"] == "binary_cross_entropy" and (c["output"] != "sigmoid" or c["dataset"] == "mnist"):
         raise bad("loss", "binary_cross_entropy", "binary_cross_entropy needs one sigmoid output "
                                                   "(output='sigmoid', a two-class data set)")
+    if c["architecture"] == "conv":  # the whole network must fit together: shapes, activations
+        if c["dataset"] != "mnist":
+            raise bad("architecture", "conv", f"conv layers need images: data set {c['dataset']!r} has rows of "
+                                              "features; use dataset 'mnist'")
+        convnet.plans(c, input_shape_of("mnist", 0), MNIST_CLASSES)
     return c
 
 
@@ -243,13 +262,28 @@ def build_data(c: dict, mnist_arrays) -> TrainingData:
                         extent, toysets.features(toysets.grid(GRID_RESOLUTION, extent), inputs))
 
 
+def outputs_of(c: dict, d: TrainingData) -> int:
+    """Output units: one per class (softmax, or more than two classes), else one."""
+    return d.classes if c["output"] == "softmax" or d.classes > 2 else 1
+
+
 def network_sizes(c: dict, d: TrainingData) -> list[int]:
-    """[n_0, hidden widths ..., n_L]: the layer widths config ``c`` gives on data ``d``."""
-    outputs = d.classes if c["output"] == "softmax" or d.classes > 2 else 1
-    return [len(d.inputs), *c["hidden"], outputs]
+    """[n_0, hidden widths ..., n_L]: the layer widths config ``c`` gives a dense network on data ``d``."""
+    return [len(d.inputs), *c["hidden"], outputs_of(c, d)]
+
+
+def network_plans(c: dict, d: TrainingData) -> list[spec.Plan]:
+    """The layers config ``c`` gives on data ``d``, planned (engine/spec.py) but not built."""
+    if c["architecture"] == "conv":
+        return convnet.plans(c, input_shape_of(d.name, len(d.inputs)), outputs_of(c, d))
+    sizes = network_sizes(c, d)
+    return spec.plan([sizes[0]], [{"type": "dense", "size": n} for n in sizes[1:]])
 
 
 def build_network(c: dict, d: TrainingData) -> Network:
+    if c["architecture"] == "conv":
+        return Network.from_spec(list(input_shape_of(d.name, len(d.inputs))), convnet.full_spec(c, outputs_of(c, d)),
+                                 c["loss"], init=c["init"], seed=c["seed"])
     sizes = network_sizes(c, d)
     activations = [c["activation"]] * len(c["hidden"]) + [c["output"]]
     return Network.create(sizes, activations, c["loss"], init=c["init"], seed=c["seed"])

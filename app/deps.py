@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from app.gate import TrainingGate
 from app.mnist_data import MnistData
 from app.models import ModelStore
-from app.predict import PretrainedModel
+from app.predict import PretrainedModels
 from app.registry import SessionRegistry
 from app.settings import Settings
 
@@ -32,7 +32,7 @@ async def get_models(conn: HTTPConnection) -> ModelStore:
     return conn.app.state.models
 
 
-async def get_pretrained(conn: HTTPConnection) -> PretrainedModel:
+async def get_pretrained(conn: HTTPConnection) -> PretrainedModels:
     return conn.app.state.pretrained
 
 

@@ -17,6 +17,9 @@ PROBE_DIGIT = 0         # MNIST snapshots show the network's activations for thi
 TRACE_MAX_WIDTH = 16
 TRACE_MAX_BATCH = 64
 EVALUATION_ROWS = 1000  # rows forwarded at a time when a whole test set is scored (bounds the memory)
+# A snapshot's W with more values than this travels quantised (uint8): a conv network's flatten → dense
+# weights (7·7·16 × 64 = 50,176 values with "same" padding) took 200 kB a frame as float32, 50 kB as bytes
+MAX_FLOAT_WEIGHTS = 16384
 
 
 def outputs(network: Network, X: np.ndarray) -> np.ndarray:
@@ -29,7 +32,8 @@ def outputs(network: Network, X: np.ndarray) -> np.ndarray:
 def network_info(network: Network) -> dict:
     info = {"sizes": network.sizes, "activations": network.activations, "loss": network.loss.name}
     if not network.is_dense:  # sizes count the values of each layer's (H, W, C) maps; the spec says what they are
-        info.update(input_shape=list(network.input_shape), layers=network.spec)
+        info.update(input_shape=list(network.input_shape), layers=network.spec,
+                    shapes=[list(layer.out_shape) for layer in network.layers])
     return info
 
 
@@ -54,11 +58,17 @@ def maps_shown(network: Network) -> list[int]:
 
 
 def snapshot(network: Network, d: TrainingData, step: int, epoch: int, weight_images: bool = True) -> bytes:
-    """The ``snapshot`` frame: weights and biases, neuron maps (plane sets) or MNIST pictures."""
+    """The ``snapshot`` frame: weights and biases, neuron maps (plane sets) or MNIST pictures.
+
+    Layers without weights (pool, flatten) send none; an MNIST network's dense first layer sends its
+    W only as ``weights_img``; a W over MAX_FLOAT_WEIGHTS values is quantised. The probe digit's
+    conv and pool maps are quantised too."""
     arrays, fields = {}, {"step": step, "epoch": epoch}
     for l, layer in enumerate(network.layers, start=1):
-        if not (d.is_mnist and l == 1):
-            arrays[f"W{l}"] = layer.W
+        if layer.W is None:
+            continue
+        if not (d.is_mnist and l == 1 and layer.kind == "dense"):
+            arrays[f"W{l}"] = Quantised(layer.W) if layer.W.size > MAX_FLOAT_WEIGHTS else layer.W
         arrays[f"b{l}"] = layer.b
     if d.grid is not None:
         maps = probe.neuron_maps(network, d.grid, GRID_RESOLUTION)
@@ -69,7 +79,7 @@ def snapshot(network: Network, d: TrainingData, step: int, epoch: int, weight_im
         if weight_images:
             arrays["weights_img"] = Quantised(probe.weight_images(network))
         for l, a in enumerate(probe.layer_outputs(network, d.X_test[PROBE_DIGIT:PROBE_DIGIT + 1])):
-            arrays[f"probe{l}"] = a
+            arrays[f"probe{l}"] = Quantised(a) if a.ndim == 4 else a
         fields["probe_label"] = int(d.y_test[PROBE_DIGIT])
     return encode_frame("snapshot", fields, arrays)
 

@@ -5,7 +5,7 @@
 
 The lifespan puts the shared objects on ``app.state``: the settings, the session registry, the
 training gate (app/gate.py), the MNIST arrays holder (loads on first use), the model store, the
-pretrained digit model (loaded on first use) and the templates. It also limits glibc's
+pretrained digit models (each loaded on first use) and the templates. It also limits glibc's
 malloc arenas (app/memory.py), so memory freed by finished sessions is reused. On shutdown it stops every session's worker.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from app.gate import TrainingGate
 from app.memory import limit_malloc_arenas
 from app.mnist_data import MnistData
 from app.models import ModelStore
-from app.predict import PretrainedModel
+from app.predict import PretrainedModels
 from app.protocol import CommandError
 from app.registry import SessionRegistry
 from app.security import SecurityMiddleware
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
         app.state.models = ModelStore.from_settings(settings)
         app.state.models.sweep()
-        app.state.pretrained = PretrainedModel(settings.pretrained)
+        app.state.pretrained = PretrainedModels(settings.pretrained_models())
         app.state.templates = pages.make_templates(settings.templates_dir)
         yield
         app.state.sessions.close_all()

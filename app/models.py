@@ -20,6 +20,7 @@ from engine import modelfile
 from engine.network import Network
 from app.budget import max_parameters
 from app.protocol import CommandError
+from app.settings import PRETRAINED_MODELS
 
 NAME_RULE = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 SUFFIX = ".npz"
@@ -89,6 +90,9 @@ class ModelStore:
         return swept
 
     def save(self, network: Network, name: str, meta: dict) -> dict:
+        if check_name(name).lower() in PRETRAINED_MODELS:
+            raise CommandError("bad_value", f"name={name!r} is the name of a pretrained digit model "
+                                            f"({', '.join(PRETRAINED_MODELS)}): choose another name", "name")
         path = self.path(name)
         self._check_quota(path, network)
         meta = {**meta, "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}

@@ -3,7 +3,9 @@
 A picture arrives as either
     {"image": "data:image/png;base64,..."}                         e.g. canvas.toDataURL()
     {"width": W, "height": H, "pixels": "<base64 of W·H uint8>"}   grey, 255 = ink
-and becomes the network's 784 inputs through engine.digits.to_mnist.
+and becomes the network's 784 inputs through engine.digits.to_mnist. The answer is JSON, or with
+``"format": "frame"`` a binary ``prediction`` frame (docs/protocol.md): every layer's activations as
+arrays, the maps of conv and pool layers quantised to bytes.
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from PIL import Image
 
 from engine import digits, modelfile
 from engine.network import Network
-from app.protocol import CommandError, bad, integer
+from app.protocol import CommandError, Quantised, bad, choice, encode_frame, integer
 
 MAX_SIDE = 2048                      # pictures larger than this on either side are refused
 FORMATS = ["PNG", "JPEG", "WEBP", "GIF", "BMP"]
+ANSWERS = ("json", "frame")          # the "format" of a prediction: JSON text, or a binary frame
 
 
 def _base64(field: str, text) -> bytes:
@@ -103,6 +106,39 @@ def prediction(network: Network, x28: np.ndarray) -> dict:
             "layers": [{**layer.spec(), "shape": list(layer.out_shape)} for layer in network.layers]}
 
 
+def answer_format(body: dict) -> str:
+    """The ``format`` a request asks its prediction in: "json" (the default) or "frame"."""
+    return choice("format", body.get("format", "json"), ANSWERS)
+
+
+def prediction_frame(body: dict, **fields) -> bytes:
+    """A prediction body as a binary ``prediction`` frame: digit, probabilities, layers (and
+    ``fields``, e.g. id, model) in the header; arrays ``input28`` float32 (28, 28) and ``a1 … aL``,
+    one per layer: float32 (n,) for dense and flatten layers, quantised uint8 (H, W, C) maps for conv
+    and pool layers (one scale per layer: 6,272 bytes for a 28×28×8 conv layer instead of ~60 kB of
+    JSON numbers)."""
+    arrays = {"input28": body["input28"]}
+    for l, a in enumerate(body["activations"], start=1):
+        arrays[f"a{l}"] = Quantised(a) if a.ndim == 3 else a
+    header = {"digit": body["digit"], "probabilities": [float(p) for p in body["probabilities"]],
+              "layers": body["layers"], **fields}
+    return encode_frame("prediction", header, arrays)
+
+
+class PretrainedModels:
+    """The pretrained digit models by name (Settings.pretrained_models()), each loaded on first use."""
+
+    def __init__(self, paths: dict[str, Path]):
+        self.models = {name: PretrainedModel(path) for name, path in paths.items()}
+        self.default = next(iter(self.models))
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and name.lower() in self.models
+
+    def get(self, name: str | None = None) -> Network:
+        return self.models[self.default if name is None else name.lower()].get()
+
+
 class PretrainedModel:
     """The default digit model, loaded from its file on first use and again when the file changes."""
 
@@ -116,8 +152,8 @@ class PretrainedModel:
             try:
                 mtime = self.path.stat().st_mtime
             except FileNotFoundError:
-                raise CommandError("model_missing", f"the pretrained digit model is missing: run make model "
-                                                    f"(expected at {self.path})") from None
+                raise CommandError("model_missing", f"the pretrained digit model {self.path.name} is missing: "
+                                                    f"run make model (expected at {self.path})") from None
             if self._loaded is None or self._loaded[0] != mtime:
                 try:
                     network, _ = modelfile.load(self.path)

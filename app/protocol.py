@@ -164,13 +164,13 @@ def decode_frame(frame: bytes) -> dict:
 
 
 # -- checking fields of client messages ----------------------------------------------------
-def _show(value) -> str:
+def show_value(value) -> str:
     text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def bad(field: str, value, rule: str) -> CommandError:
-    return CommandError("bad_value", f"{field}={_show(value)} is invalid: {rule}", field)
+    return CommandError("bad_value", f"{field}={show_value(value)} is invalid: {rule}", field)
 
 
 def number(field: str, value, low: float, high: float, low_open: bool = False) -> float:
@@ -180,7 +180,7 @@ def number(field: str, value, low: float, high: float, low_open: bool = False) -
                                 f"{'and at most' if low_open else 'to'} {high:g}")
     if (value <= low if low_open else value < low) or value > high:
         span = f"in ({low:g}, {high:g}]" if low_open else f"from {low:g} to {high:g}"
-        raise CommandError("bad_value", f"{field}={_show(value)} is out of range: must be {span}", field)
+        raise CommandError("bad_value", f"{field}={show_value(value)} is out of range: must be {span}", field)
     return float(value)
 
 

@@ -1,7 +1,8 @@
 """The published schema: every config field's choices, default, range and limit, in one document.
 
     build(settings) -> {"version": 1, "fields": {name: field}, "live": [...], "speed": {...},
-                        "weight": {...}, "trace": {...}, "model_name": {...}, "limits": {...}}
+                        "weight": {...}, "trace": {...}, "model_name": {...}, "pretrained": {...},
+                        "limits": {...}}
 
 It is assembled on every call from the facts' owners: the engine's registries (activations, losses,
 optimisers, initialisations, data sets and features), app/config.py (ranges, defaults, which loss
@@ -18,15 +19,16 @@ from __future__ import annotations
 
 import math
 
-from engine import activations, losses
+from engine import activations, losses, spec
 from engine import data as toysets
+from engine.conv import PADDINGS
 from engine.layers import INITS
 from engine.optim import OPTIMIZERS, REGULARIZERS
 from app import config as cfg
 from app.frames import TRACE_MAX_BATCH, TRACE_MAX_WIDTH
 from app.models import NAME_RULE
 from app.commands import MAX_SPEED, MAX_WEIGHT, SETTABLE
-from app.settings import Settings
+from app.settings import PRETRAINED_MODELS, Settings
 
 VERSION = 1
 LABELS = {
@@ -37,12 +39,14 @@ LABELS = {
     "he": "He", "circle": "Circle", "xor": "XOR", "gaussian": "Gaussian", "spiral": "Spiral", "plane": "Plane",
     "multigauss": "Multi-Gauss", "xor_table": "XOR table", "one_neuron": "One neuron", "mnist": "MNIST digits",
     "x1": "X₁", "x2": "X₂", "x1^2": "X₁²", "x2^2": "X₂²", "x1x2": "X₁X₂", "sin_x1": "sin(X₁)", "sin_x2": "sin(X₂)",
-    "classification": "classification", "regression": "regression",
+    "classification": "classification", "regression": "regression", "dense": "Dense", "conv": "Convolutional",
+    "pretrained": "the pretrained CNN", "pretrained-dense": "the pretrained dense network",
 }
 FIELD_LABELS = {
     "dataset": "Data set", "problem": "Problem", "n_samples": "Points", "noise": "Noise",
     "train_ratio": "Ratio of training to test data", "features": "Input features", "points": "Added points",
-    "mnist_train_size": "Training images", "hidden": "Hidden layers", "activation": "Activation",
+    "mnist_train_size": "Training images", "architecture": "Architecture", "hidden": "Hidden layers",
+    "layers": "Layers", "activation": "Activation",
     "output": "Output", "loss": "Loss", "init": "Initialisation", "optimizer": "Optimiser",
     "learning_rate": "Learning rate", "batch_size": "Batch size", "regularization": "Regularisation",
     "regularization_rate": "Regularisation rate", "seed": "Seed",
@@ -123,8 +127,14 @@ def build(settings: Settings) -> dict:
                    "max_items": settings.max_samples},
         "mnist_train_size": {**_numeric("mnist_train_size", settings, d["mnist_train_size"]),
                              "suggested": [1000, 10000, cfg.MNIST_TRAIN]},
+        "architecture": {"type": "choice", "default": d["architecture"],
+                         "choices": _choices(cfg.ARCHITECTURES, inputs=lambda n: "images" if n == "conv" else "any")},
         "hidden": {"type": "layers", "default": d["hidden"], "max_layers": settings.max_layers,
                    "min_width": 1, "max_width": settings.max_width},
+        "layers": {"type": "spec", "default": d["layers"], "layer_types": list(spec.LAYER_TYPES),
+                   "max_layers": settings.max_layers, "max_width": settings.max_width,
+                   "max_kernel": settings.max_kernel, "paddings": list(PADDINGS), "padding": spec.DEFAULTS["padding"],
+                   "pool": 2},
         "activation": {"type": "choice", "default": d["activation"], "choices": _choices(cfg.hidden_activations())},
         "output": {"type": "choice", "default": d["output"],
                    "choices": _choices(cfg.output_activations(), losses=lambda n: list(cfg.losses_for(n)),
@@ -153,5 +163,7 @@ def build(settings: Settings) -> dict:
         "weight": {"min": -MAX_WEIGHT, "max": MAX_WEIGHT},   # set_weight and set_bias
         "trace": {"max_width": TRACE_MAX_WIDTH, "max_batch": TRACE_MAX_BATCH},   # step with trace (the Math page)
         "model_name": {"pattern": NAME_RULE},                # save, load
+        "pretrained": {"default": next(iter(PRETRAINED_MODELS)),  # POST /api/predict "model", the Digits page
+                       "models": [{"name": n, "label": label(n)} for n in PRETRAINED_MODELS]},
         "limits": settings.limits(),
     }

@@ -193,20 +193,22 @@ class Session(Commands):
     def _build(self, config: dict) -> None:
         """Data set, network and trainer from a complete config; counters start at zero."""
         data = cfg.build_data(config, self.mnist.arrays)
-        self.check_memory(cfg.network_sizes(config, data), config["batch_size"], config["optimizer"], data)
+        self.check_memory(cfg.network_plans(config, data), config["batch_size"], config["optimizer"], data)
         network = cfg.build_network(config, data)
         trainer = cfg.build_trainer(config, network, data)
         self.config, self.data, self.network, self.trainer = config, data, network, trainer
         self._counters_to_zero()
 
-    def check_memory(self, sizes: list[int], batch_size: int, optimizer: str, data=None) -> None:
-        """CommandError("limit") when such a network would need more than this session's budget."""
+    def check_memory(self, plans: list, batch_size: int, optimizer: str, data=None) -> None:
+        """CommandError("limit") when a network of these layer plans (engine.spec.plan) would need
+        more than this session's budget."""
         data = data or self.data
         rows = frames.EVALUATION_ROWS if data.is_mnist else max(len(data.X_train), len(data.X_test))
         grid = 0 if data.grid is None else len(data.grid)
-        need = budget.estimate(sizes, batch_size, len(optimizer_class(optimizer).ARRAYS), rows, grid)
-        budget.check(need, self.settings.session_memory_mb, sizes, batch_size,
-                     "batch_size" if batch_size > 1024 else "hidden")
+        need = budget.estimate(plans, batch_size, len(optimizer_class(optimizer).ARRAYS), rows, grid)
+        dense = all(p.spec["type"] == "dense" for p in plans)
+        budget.check(need, self.settings.session_memory_mb, plans, batch_size,
+                     "batch_size" if batch_size > 1024 else "hidden" if dense else "layers")
 
     def _counters_to_zero(self) -> None:
         self.report.reset()

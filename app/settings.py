@@ -9,10 +9,11 @@ Environment variables:
     NNPLAY_DATA_DIR                         MNIST files (else engine.mnist.default_data_dir())
     NNPLAY_MODELS_DIR                       saved models (else $XDG_DATA_HOME/nnplay/models,
                                             else ~/.local/share/nnplay/models)
-    NNPLAY_PRETRAINED                       the digit model (else engine/pretrained/digits.npz)
+    NNPLAY_PRETRAINED                       the default digit model, the CNN (else engine/pretrained/digits.npz)
+    NNPLAY_PRETRAINED_DENSE                 the dense digit model (else engine/pretrained/digits_dense.npz)
     NNPLAY_STATIC_DIR, NNPLAY_TEMPLATES_DIR the front end (else static/ and templates/: in the app
                                             package when installed from a wheel, else the checkout's)
-    NNPLAY_MAX_LAYERS, NNPLAY_MAX_WIDTH, NNPLAY_MAX_SAMPLES, NNPLAY_MAX_MESSAGE_BYTES,
+    NNPLAY_MAX_LAYERS, NNPLAY_MAX_WIDTH, NNPLAY_MAX_KERNEL, NNPLAY_MAX_SAMPLES, NNPLAY_MAX_MESSAGE_BYTES,
     NNPLAY_MAX_SESSIONS, NNPLAY_IDLE_TIMEOUT_S, NNPLAY_FRAME_RATE, NNPLAY_METRICS_RATE
     NNPLAY_ALLOWED_HOSTS                    comma-separated extra names the Host header may carry
                                             (besides localhost, loopback addresses and NNPLAY_HOST);
@@ -54,6 +55,7 @@ def _front_end(name: str) -> Path:
 _LIMITS = {
     "max_layers": ("NNPLAY_MAX_LAYERS", int, 1, 64),
     "max_width": ("NNPLAY_MAX_WIDTH", int, 1, 65536),
+    "max_kernel": ("NNPLAY_MAX_KERNEL", int, 1, 64),
     "max_samples": ("NNPLAY_MAX_SAMPLES", int, *toysets.SAMPLES),
     "max_message_bytes": ("NNPLAY_MAX_MESSAGE_BYTES", int, 1024, 64 << 20),
     "max_sessions": ("NNPLAY_MAX_SESSIONS", int, 1, 10000),
@@ -72,6 +74,9 @@ _LIMITS = {
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 WORKERS_RANGE = (1, 256)  # server processes of one ``nnplay serve``
+# The pretrained digit models, by the name a client gives (/api/predict "model", /api/models/{name}/weights,
+# ``nnplay predict --model``), each with the Settings field holding its file; the first is the default reader.
+PRETRAINED_MODELS = {"pretrained": "pretrained", "pretrained-dense": "pretrained_dense"}
 
 
 def _models_dir(environ: Mapping[str, str]) -> Path:
@@ -97,11 +102,13 @@ class Settings:
     port: int = 8000
     data_dir: Path = field(default_factory=mnist.default_data_dir)
     models_dir: Path = field(default_factory=lambda: _models_dir(os.environ))
-    pretrained: Path = REPO_ROOT / "engine" / "pretrained" / "digits.npz"
+    pretrained: Path = REPO_ROOT / "engine" / "pretrained" / "digits.npz"          # the CNN: the default reader
+    pretrained_dense: Path = REPO_ROOT / "engine" / "pretrained" / "digits_dense.npz"  # 784-256-128-10
     static_dir: Path = field(default_factory=lambda: _front_end("static"))
     templates_dir: Path = field(default_factory=lambda: _front_end("templates"))
     max_layers: int = 8              # hidden layers per network
-    max_width: int = 1024            # neurons per hidden layer
+    max_width: int = 1024            # neurons per hidden layer, channels per conv layer
+    max_kernel: int = 9              # side of a conv layer's k×k kernels
     max_samples: int = toysets.SAMPLES[1]  # points in a toy data set
     max_message_bytes: int = 1 << 20  # one incoming WebSocket message or REST body
     max_sessions: int = 32           # open WebSocket sessions per server
@@ -136,8 +143,8 @@ class Settings:
         port = environ.get("PORT") or environ.get("NNPLAY_PORT")
         if port:
             values["port"] = _parse("port", "PORT", port, int, 1, 65535)
-        for name, variable in (("pretrained", "NNPLAY_PRETRAINED"), ("static_dir", "NNPLAY_STATIC_DIR"),
-                               ("templates_dir", "NNPLAY_TEMPLATES_DIR")):
+        for name, variable in (("pretrained", "NNPLAY_PRETRAINED"), ("pretrained_dense", "NNPLAY_PRETRAINED_DENSE"),
+                               ("static_dir", "NNPLAY_STATIC_DIR"), ("templates_dir", "NNPLAY_TEMPLATES_DIR")):
             if environ.get(variable):
                 values[name] = Path(environ[variable]).expanduser()
         for name, (variable, kind, low, high) in _LIMITS.items():
@@ -192,6 +199,10 @@ class Settings:
         if self.port == 0 and self.workers > 1:
             raise ValueError("port=0 (any free port) works with one worker only: give --port")
         return {"NNPLAY_HOST": self.host, "PORT": str(self.port), "NNPLAY_WORKERS": str(self.workers)}
+
+    def pretrained_models(self) -> dict[str, Path]:
+        """{name: file} of the pretrained digit models (PRETRAINED_MODELS), the default reader first."""
+        return {name: getattr(self, field) for name, field in PRETRAINED_MODELS.items()}
 
     def limits(self) -> dict:
         """The limits a client may hit, as announced in ``hello``."""

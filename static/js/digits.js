@@ -19,13 +19,13 @@ function init(root) {
   const $ = (id) => document.getElementById(id);
   const schema = readSchema();
   const state = {
-    reader: "pretrained", network: null, running: false, liveShownAt: 0, arrivals: { metrics: [], weights: [] },
+    reader: schema.pretrained.default, network: null, running: false, liveShownAt: 0, arrivals: { metrics: [], weights: [] },
     online: false, everOnline: false, resumed: false, restarted: false,   // resumed/restarted: until the next `configured`
   };
   const banner = createConnectionBanner($("connection-banner"), { dot: $("connection"), onRetry: () => socket.retryNow() });
   const socket = connect({ onMessage, onFrame, onClose });
   const inside = createInside(root, { onSelect: select });
-  const reader = createReader(root, { socket, onReading: (prediction) => inside.update({ prediction }) });
+  const reader = createReader(root, { socket, reader: state.reader, onReading: (prediction) => inside.update({ prediction }) });
   const results = createResults(root, {
     onSelectImage: (j) => { if (state.reader !== "live") setReader("live"); select({ layer: 1, index: j }); },
     onLive: ({ weights, images }) => {
@@ -33,7 +33,7 @@ function init(root) {
       if (images) count("weights");
       if (state.reader !== "live" || (!images && now - state.liveShownAt < LIVE_VIEW_MS)) return;
       state.liveShownAt = now;
-      inside.update({ live: { ...state.network, weights } });
+      inside.update({ live: { network: state.network, weights } });
     },
   });
   const trainer = createTrainer(root, {
@@ -42,7 +42,7 @@ function init(root) {
       state.network = m.network;
       results.update({ network: m.network, clear: !state.resumed });
       document.querySelector("input[name=reader][value=live]").disabled = false;
-      if (state.reader === "live") { inside.update({ live: { ...m.network, weights: null }, selected: null }); reader.update({ again: true }); }
+      if (state.reader === "live") { inside.update({ live: { network: m.network, weights: null }, selected: null }); reader.update({ again: true }); }
     },
     onRunning: (running) => { state.running = running; },
   });
@@ -56,7 +56,7 @@ function init(root) {
     state.reader = which;
     for (const input of document.querySelectorAll("input[name=reader]")) input.checked = input.value === which;
     results.update({ selected: null });
-    inside.update({ reader: which, selected: null, live: which === "live" && state.network ? { ...state.network, weights: null } : null });
+    inside.update({ reader: which, selected: null, live: which === "live" && state.network ? { network: state.network, weights: null } : null });
     reader.update({ reader: which });
   }
 
@@ -83,7 +83,8 @@ function init(root) {
   }
 
   function onFrame(frame) {
-    if (frame.type === "snapshot") results.update({ snapshot: frame });
+    if (frame.type === "prediction") reader.update({ reply: frame });
+    else if (frame.type === "snapshot") results.update({ snapshot: frame });
     else if (frame.type === "evaluation") results.update({ evaluation: frame });
   }
 
@@ -113,6 +114,7 @@ function init(root) {
   }, 500);
   setInterval(() => { if (state.reader === "live" && state.running) reader.update({ refresh: true }); }, LIVE_REREAD_MS);
   for (const input of document.querySelectorAll("input[name=reader]")) input.addEventListener("change", () => setReader(input.value));
+  inside.update({ reader: state.reader });
 }
 
 init(document.getElementById("digits"));

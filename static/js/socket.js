@@ -28,6 +28,13 @@ export function decodeFrame(buffer) {
   return { ...header, arrays };
 }
 
+// The values of a decoded array: a quantised uint8 array as a Float32Array (value = low + byte ·
+// scale) with its .shape, any other array as it is; null for a missing one.
+export function dequantised(array) {
+  if (!array || array.scale === undefined) return array ?? null;
+  return Object.assign(Float32Array.from(array, (b) => array.low + b * array.scale), { shape: array.shape });
+}
+
 // Open the session socket. Handlers: onOpen(), onMessage(json), onFrame(decoded),
 // onClose(event, retryInMs). After an unexpected close it reconnects by itself, first after
 // 0.5 s, then waiting twice as long each time up to 8 s. When the server's hello gave a resume
@@ -98,6 +105,24 @@ export async function postJSON(url, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw Object.assign(new Error(data.detail?.message ?? data.detail ?? response.statusText), { data, status: response.status });
   return data;
+}
+
+// POST JSON to a REST route that answers with a binary frame (e.g. /api/predict with "format":
+// "frame") and decode it; errors as postJSON (they come back as JSON).
+export async function postFrame(url, body) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+  } catch (error) {
+    throw Object.assign(new Error("the server cannot be reached"), { offline: true, cause: error });
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    throw Object.assign(new Error(data.detail?.message ?? data.detail ?? response.statusText), { data, status: response.status });
+  }
+  return decodeFrame(await response.arrayBuffer());
 }
 
 export async function getJSON(url) {

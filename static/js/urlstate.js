@@ -1,13 +1,16 @@
 // The whole run configuration in the URL query, so a link restores it.
 // Keys are the protocol's config field names (docs/protocol.md); lists are comma-joined;
-// `points` is "x1:x2:label" items joined by ";". How a value is read back is the field's type
-// in the schema (schema.js): numbers, lists of widths, lists of names.
+// `points` is "x1:x2:label" items joined by ";"; a conv network's `layers` are their text
+// ("conv 5×5×8 valid, pool, ...", static/js/spec.js) or JSON, and are left out while the
+// architecture is dense. How a value is read back is the field's type in the schema (schema.js):
+// numbers, lists of widths, lists of names, layers.
 
 export function encodeConfig(config) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(config)) {
-    if (value === undefined || value === null) continue;
+    if (value === undefined || value === null || (key === "layers" && config.architecture !== "conv")) continue;
     if (key === "points") params.set(key, value.map((p) => p.map((v) => +(+v).toFixed(3)).join(":")).join(";"));
+    else if (Array.isArray(value) && value.some((v) => typeof v === "object")) params.set(key, JSON.stringify(value));
     else if (Array.isArray(value)) params.set(key, value.join(","));
     else params.set(key, String(value));
   }
@@ -23,8 +26,13 @@ export function decodeConfig(search = location.search, schema = null) {
     if (type === "points") config[key] = value ? value.split(";").map((p) => p.split(":").map(Number)) : [];
     else if (type === "layers") config[key] = value ? value.split(",").map((s) => (s.trim() === "" ? NaN : Number(s))) : [];
     else if (type === "subset") config[key] = value ? value.split(",") : [];
+    else if (type === "spec") config[key] = value.trim().startsWith("[") ? parsedOr(value) : value;
     else if (type === "number" || type === "integer") config[key] = value.trim() === "" ? NaN : Number(value);
     else config[key] = value;
   }
   return config;
+}
+
+function parsedOr(text) {
+  try { return JSON.parse(text); } catch { return text; }
 }

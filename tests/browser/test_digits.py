@@ -127,6 +127,7 @@ def test_training_raises_accuracy_and_changes_the_weight_images(page, mnist_dir,
 
 def test_clicking_a_neuron_shows_its_weight_image(page, shot_dir):
     open_page(page)
+    page.check("input[name=reader][value=pretrained-dense]")   # the CNN's maps: tests/browser/test_digits_cnn.py
     draw(page, ZERO)
     expect(page.locator("#guess")).to_have_attribute("data-digit", "0", timeout=10_000)
     before = canvas_png(page, "#neuron-image")

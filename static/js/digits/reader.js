@@ -1,13 +1,17 @@
 // The Digits page's drawing pad and what the network reads in it: the guess, its certainty, the
-// ten probabilities and the 28×28 image the network saw. The pretrained model reads over REST
+// ten probabilities and the 28×28 image the network saw. A pretrained model reads over REST
 // (POST /api/predict); the network training here reads through the session socket (`predict`).
-// createReader(root, {socket, onReading(prediction | null)})
+// Both answer with a binary `prediction` frame ("format": "frame"): every layer's activations as
+// arrays, conv and pool maps as bytes (docs/protocol.md).
+// createReader(root, {socket, reader, onReading(reading | null)})
 //   -> {update({reader, again, refresh, lost, reply}), destroy()}
-//   reader: "pretrained" | "live"; again: forget the reading and read the drawing afresh;
+//   reading: {digit, probabilities, layers, activations: [input (784), a¹, …, aᴸ]}, each a Float32Array
+//   with .shape (conv and pool maps (H, W, C) also keep their .bytes, .low and .scale);
+//   reader: a pretrained model's name (schema.pretrained) or "live"; again: forget the reading and read the drawing afresh;
 //   refresh: read it again (the live network changed); lost: the socket closed, so a `predict`
-//   in flight will never be answered; reply: a `prediction` or `error` message answering this
-//   reader's `predict` (others are ignored)
-import { postJSON } from "../socket.js";
+//   in flight will never be answered; reply: a `prediction` frame or an `error` message answering
+//   this reader's `predict` (others are ignored)
+import { postFrame } from "../socket.js";
 import { createBars } from "../views/bars.js";
 import { createDrawpad } from "../views/drawpad.js";
 import { paintGrey } from "../views/grey.js";
@@ -22,9 +26,20 @@ function base64(bytes) {
   return btoa(text);
 }
 
-export function createReader(root, { socket, onReading }) {
+// The arrays of a prediction frame as one reading: quantised maps turned back into values.
+export function readingOf(frame) {
+  const values = (array) => {
+    if (array.scale === undefined) return array;
+    const v = Float32Array.from(array, (b) => array.low + b * array.scale);
+    return Object.assign(v, { shape: array.shape, bytes: array, low: array.low, scale: array.scale });
+  };
+  const activations = [frame.arrays.input28, ...frame.layers.map((_, l) => values(frame.arrays[`a${l + 1}`]))];
+  return { digit: frame.digit, probabilities: frame.probabilities, layers: frame.layers, activations };
+}
+
+export function createReader(root, { socket, reader: first, onReading }) {
   const $ = (id) => root.querySelector(`#${id}`);
-  let reader = "pretrained";
+  let reader = first;
   // the drawing's revision (bumped on every change) and the one request in flight
   const r = { inFlight: false, again: false, timer: 0, lastSent: 0, revision: 0, predictId: null, predictRevision: -1 };
   const pad = createDrawpad($("pad"), { size: 280, penWidth: 20, onChange: onDrawing });
@@ -62,7 +77,7 @@ export function createReader(root, { socket, onReading }) {
   // centring does.
   function send() {
     const grey = pad.grey(SEND_SIDE);
-    const body = { width: grey.width, height: grey.height, pixels: base64(grey.pixels) };
+    const body = { width: grey.width, height: grey.height, pixels: base64(grey.pixels), format: "frame" };
     const revision = r.revision;
     r.inFlight = true;
     r.lastSent = performance.now();
@@ -72,8 +87,9 @@ export function createReader(root, { socket, onReading }) {
       if (r.predictId === null) failed("offline", "");   // no server: said once it is back
       return;
     }
-    postJSON("/api/predict", body)
-      .then((answer) => done(reader === "pretrained" ? answer : null, revision))
+    const model = reader;
+    postFrame("/api/predict", { ...body, model })
+      .then((answer) => done(reader === model ? answer : null, revision))
       .catch((error) => failed(error.offline ? "offline" : error.data?.detail?.code, error.message));
   }
 
@@ -114,9 +130,8 @@ export function createReader(root, { socket, onReading }) {
       onReading(null);
       return;
     }
-    const { digit, probabilities } = answer;
-    // every layer's activations, the 28×28 input first
-    const activations = [Float32Array.from(answer.input28.flat()), ...answer.activations.map((a) => Float32Array.from(a))];
+    const reading = readingOf(answer);
+    const { digit, probabilities, activations } = reading;
     guess.textContent = String(digit);
     guess.dataset.digit = String(digit);
     guess.classList.remove("empty");
@@ -125,7 +140,7 @@ export function createReader(root, { socket, onReading }) {
     $("input28").setAttribute("aria-label", "The 28×28 image the network saw: the drawing, cropped, scaled and centred");
     bars.update({ probabilities });
     paintGrey($("input28"), activations[0]);
-    onReading({ digit, probabilities, activations });
+    onReading(reading);
   }
 
   // Forget the reading shown (another network made it) and read the drawing afresh.

@@ -1,5 +1,6 @@
-// The Digits page's "Train on MNIST" panel: the settings (read and checked in one place against
-// the schema), Train / Reset, the run's figures and charts, and the MNIST download.
+// The Digits page's "Train on MNIST" panel: the settings (digits/settings.js: read and checked in
+// one place against the schema), Train / Reset, the run's figures and charts, the time it took to
+// reach the architecture's milestone accuracy (its preset's `milestone`), and the MNIST download.
 // The first-layer weight images, the confusion matrix and the misread digits are drawn by
 // digits/results.js from the same session's frames.
 // createTrainer(root, {schema, socket, onConfigured(configured), onRunning(running)})
@@ -8,21 +9,20 @@
 //   panel shows the run paused; when the session comes back (hello.resumed) it plays on if it
 //   was playing, and when a new one opens instead it is built again from the settings.
 import { decodeConfig, encodeConfig } from "../urlstate.js";
-import { explain, parseLayers } from "../schema.js";
+import { explain } from "../schema.js";
 import { formatCount, formatPercent, formatSeconds, plural, thousands } from "../format.js";
 import { createChart } from "../views/chart.js";
 import { createDownload } from "./download.js";
+import { createSettings } from "./settings.js";
 
-const TARGET_ACCURACY = 0.97;
 const FIXED = { dataset: "mnist", output: "softmax", loss: "cross_entropy" };   // what makes it MNIST here
 
 export function createTrainer(root, { schema, socket, onConfigured, onRunning }) {
   const $ = (id) => root.querySelector(`#${id}`);
   const form = $("settings");
-  const fields = [...form.elements].filter((el) => el.name).map((el) => el.name);   // hidden, activation, ...
   const state = {
-    schema, preset: null, config: null, running: false, touched: false, thenPlay: false, problem: null,
-    run: { startedAt: null, trainedMs: 0, resumedAt: null, reachedAt: null },
+    schema, config: null, running: false, touched: false, changedEarly: false, thenPlay: false, problem: null,
+    run: { startedAt: null, trainedMs: 0, resumedAt: null, reachedAt: null, target: null },
     sent: null,
     lost: null,            // {wasRunning} while the socket is closed
     playOnConfigured: false,
@@ -37,40 +37,8 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
   };
   const download = createDownload(root, { socket, onReady: () => configure(false) });
 
-  // -- the settings: read in one place, checked against the schema -------------------------
-  function read() {
-    const parsed = parseLayers(state.schema, form.hidden.value);
-    const number = (name) => Number(form.elements[name].value);
-    return {
-      problem: parsed.problem ?? null,
-      settings: { hidden: parsed.hidden, activation: form.activation.value, optimizer: form.optimizer.value,
-        learning_rate: number("learning_rate"), batch_size: number("batch_size"), mnist_train_size: number("mnist_train_size") },
-    };
-  }
-
-  function write(config) {
-    for (const field of fields) {
-      if (config[field] === undefined) continue;
-      const value = field === "hidden" ? config.hidden.join(", ") : String(config[field]);
-      const input = form.elements[field];
-      if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === value)) input.add(new Option(value, value));
-      input.value = value;
-    }
-    check();
-  }
-
-  // Shows the architecture, or what is wrong with the hidden layers; Train waits for a valid value.
-  function check() {
-    const { problem, settings } = read();
-    state.problem = problem;
-    form.hidden.setAttribute("aria-invalid", String(problem !== null));
-    $("hidden-problem").hidden = problem === null;
-    $("hidden-problem").textContent = problem ?? "";
-    const mnist = state.schema.fields.dataset.choices.find((d) => d.value === "mnist");
-    $("architecture").textContent = problem ? "" : `${[mnist.inputs, ...settings.hidden, mnist.classes].join("–")} · softmax output`;
-    showTrain();
-    return problem === null;
-  }
+  const settings = createSettings(form, { schema, onProblem: (problem) => { state.problem = problem; showTrain(); } });
+  const fields = settings.fields;
 
   function showTrain() {
     const train = $("train");
@@ -80,11 +48,11 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
   }
 
   function full() {
-    return { ...(state.preset ?? {}), ...FIXED, ...read().settings };
+    return { ...(settings.preset()?.config ?? {}), ...FIXED, ...settings.read().settings };
   }
 
   function configure(thenPlay) {
-    if (!check()) return;
+    if (!settings.check()) return;
     state.thenPlay = thenPlay;
     state.sent = full();
     socket.send("configure", { config: state.sent });
@@ -92,13 +60,17 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
   }
 
   // The settings in the address, so a link or a reload brings them back.
-  function keepInUrl(settings) {
-    history.replaceState(null, "", `?${encodeConfig(Object.fromEntries(fields.map((k) => [k, settings[k]])))}`);
+  function keepInUrl(values) {
+    history.replaceState(null, "", `?${encodeConfig(settings.forUrl(values))}`);
   }
 
-  function changed() {
-    const now = read().settings;
-    return fields.some((k) => !state.schema.live.includes(k) && String(now[k]) !== String(state.config[k]));
+  // Does the form describe another network than the session's? (live fields are changed with `set`,
+  // unless `live` is true)
+  function changed(live = false) {
+    const now = settings.read().settings;
+    const unused = now.architecture === "conv" ? "hidden" : "layers";
+    return fields.some((k) => k !== unused && (live || !state.schema.live.includes(k))
+      && JSON.stringify(now[k]) !== JSON.stringify(state.config[k]));
   }
 
   // The session's network is built (paused) as soon as the page connects, so its untrained
@@ -106,7 +78,7 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
   function onTrain() {
     if (!socket.ready || !state.config) return;
     if (state.running) { socket.send("pause"); return; }
-    if (!check()) return;
+    if (!settings.check()) return;
     if (state.run.startedAt === null) { state.run.startedAt = performance.now(); state.run.reachedAt = null; }
     if (changed()) configure(true);
     else socket.send("play");
@@ -114,17 +86,18 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
 
   function onChange(event) {
     state.touched = true;
-    if (!check() || !state.config) return;
+    if (!state.config) { state.changedEarly = true; return; }   // built again once the first network is there
+    if (!settings.check()) return;
     const field = event.target.name;
-    const { settings } = read();
-    if (state.schema.live.includes(field)) { socket.send("set", { [field]: settings[field] }); keepInUrl(settings); }
+    const now = settings.read().settings;
+    if (state.schema.live.includes(field) && !changed()) { socket.send("set", { [field]: now[field] }); keepInUrl(now); }
     else if (changed()) { restart(state.running); configure(state.running); }
   }
 
   // A new network: clocks, charts and test results start over; `training` when it trains on at once.
   function restart(training) {
     const now = training ? performance.now() : null;
-    state.run = { startedAt: now, trainedMs: 0, resumedAt: now, reachedAt: null };
+    state.run = { startedAt: now, trainedMs: 0, resumedAt: now, reachedAt: null, target: null };
     charts.loss.clear();
     charts.accuracy.clear();
     $("milestone").textContent = "";
@@ -157,10 +130,11 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
     $("speed").textContent = m.samples_per_second ? formatCount(m.samples_per_second) : "–";
     $("elapsed").textContent = formatSeconds(trainedSeconds());
     if (m.running !== undefined) setRunning(m.running);
-    if (state.run.reachedAt === null && state.run.startedAt !== null && m.test_accuracy >= TARGET_ACCURACY) {
+    const target = state.run.target;
+    if (state.run.reachedAt === null && state.run.startedAt !== null && target !== null && m.test_accuracy >= target) {
       state.run.reachedAt = performance.now();
       const seconds = (state.run.reachedAt - state.run.startedAt) / 1000;
-      $("milestone").textContent = `${Math.round(100 * TARGET_ACCURACY)} % reached ${seconds.toFixed(1)} s after pressing Train`;
+      $("milestone").textContent = `${+(100 * target).toFixed(1)} % reached ${seconds.toFixed(1)} s after pressing Train`;
       $("milestone").dataset.seconds = seconds.toFixed(2);
     }
   }
@@ -183,20 +157,21 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
   }
 
   form.addEventListener("change", onChange);
-  form.addEventListener("input", (event) => { if (event.target.name === "hidden") check(); });
+  form.addEventListener("input", (event) => { if (["hidden", "layers"].includes(event.target.name)) settings.check(); });
   form.addEventListener("submit", (event) => event.preventDefault());
   $("train").addEventListener("click", onTrain);
   $("reset").addEventListener("click", () => { restart(false); socket.send("reset"); });
   const timer = setInterval(() => { if (state.running) $("elapsed").textContent = formatSeconds(trainedSeconds()); }, 500);
-  write(decodeConfig(location.search, schema));
+  settings.write(decodeConfig(location.search, schema));
 
   return {
     update(m) {
       switch (m.type) {
         case "hello": {
-          if (m.schema) state.schema = m.schema;
-          state.preset = m.presets?.mnist?.config ?? null;
-          if (!state.touched && state.preset) write({ ...state.preset, ...decodeConfig(location.search, state.schema) });
+          if (m.schema) { state.schema = m.schema; settings.setSchema(m.schema); }
+          settings.setPresets(m.presets);
+          const asked = decodeConfig(location.search, state.schema);
+          if (!state.touched) settings.write({ ...(settings.preset(asked.architecture ?? form.architecture.value)?.config ?? {}), ...asked });
           const wasRunning = state.lost?.wasRunning ?? false;
           state.lost = null;
           if (m.resumed) { state.playOnConfigured = wasRunning; break; }
@@ -206,10 +181,12 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
         }
         case "configured":
           state.config = m.config;
+          if (state.run.reachedAt === null) state.run.target = settings.milestone();
           error(null);
           download.update({ missing: false });
           if (state.thenPlay || state.playOnConfigured) socket.send("play");
-          state.thenPlay = state.playOnConfigured = false;
+          else if (state.changedEarly && changed(true)) configure(false);   // changed before the network was built
+          state.thenPlay = state.playOnConfigured = state.changedEarly = false;
           showTrain();
           onConfigured(m);
           break;
@@ -229,6 +206,6 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
         default: break;
       }
     },
-    destroy() { clearInterval(timer); charts.loss.destroy(); charts.accuracy.destroy(); download.destroy(); },
+    destroy() { clearInterval(timer); charts.loss.destroy(); charts.accuracy.destroy(); download.destroy(); settings.destroy(); },
   };
 }
