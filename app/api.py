@@ -1,4 +1,4 @@
-"""The REST API under /api: read a digit, list presets, saved models and the MNIST status.
+"""The REST API under /api: read a digit, list presets, the config schema, saved models and the MNIST status.
 
 Errors answer ``{"detail": {"code", "message", "field"}}`` with a 4xx status (503 while the
 pretrained digit model is missing).
@@ -9,8 +9,9 @@ import asyncio
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app import presets
-from app.deps import get_mnist, get_models, get_pretrained, get_settings
+from app import presets, schema
+from app.deps import get_gate, get_mnist, get_models, get_pretrained, get_settings
+from app.gate import TrainingGate
 from app.frames import weights_frame
 from app.mnist_data import MnistData
 from app.models import NAME_RULE, ModelStore
@@ -56,14 +57,22 @@ async def read_json(request: Request, limit: int) -> dict:
     return value
 
 
+def saved_model(models: ModelStore, gate: TrainingGate, name: str, field: str = "name"):
+    """A saved model's network, read from its file in a turn at the training gate: reading a big
+    model is heavy work, and a burst of such requests must not allocate all at once."""
+    with gate.turn():
+        return models.load(name, field=field)[0]
+
+
 @router.post("/predict", openapi_extra={"requestBody": PREDICT_BODY})
 async def predict(request: Request, settings: Settings = Depends(get_settings),
-                  pretrained: PretrainedModel = Depends(get_pretrained), models: ModelStore = Depends(get_models)):
+                  pretrained: PretrainedModel = Depends(get_pretrained), models: ModelStore = Depends(get_models),
+                  gate: TrainingGate = Depends(get_gate)):
     body = await read_json(request, settings.max_message_bytes)
 
     def answer() -> str:
         name = body.get("model")
-        network = pretrained.get() if name is None else models.load(name, field="model")[0]
+        network = pretrained.get() if name is None else saved_model(models, gate, name, "model")
         return dumps({**prediction(network, read_digit(body)), "model": name or PRETRAINED})
 
     return Response(await asyncio.to_thread(answer), media_type="application/json")
@@ -74,16 +83,22 @@ async def list_presets():  # in memory: no need for FastAPI's thread pool
     return presets.all_presets()
 
 
+@router.get("/schema")
+async def config_schema(settings: Settings = Depends(get_settings)):
+    """Every config field's choices, default, range and limit (app/schema.py; also in ``hello``)."""
+    return schema.build(settings)
+
+
 @router.get("/models")
 def list_models(models: ModelStore = Depends(get_models)):
-    return {"models": models.list()}
+    return models.list()
 
 
 @router.get("/models/{name}/weights")
 def model_weights(name: str, pretrained: PretrainedModel = Depends(get_pretrained),
-                  models: ModelStore = Depends(get_models)):
+                  models: ModelStore = Depends(get_models), gate: TrainingGate = Depends(get_gate)):
     """A ``weights`` binary frame of a saved model, or of the pretrained one for name "pretrained"."""
-    network = pretrained.get() if name == PRETRAINED else models.load(name)[0]
+    network = pretrained.get() if name == PRETRAINED else saved_model(models, gate, name)
     return Response(weights_frame(name, network), media_type="application/octet-stream")
 
 

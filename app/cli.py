@@ -1,6 +1,6 @@
 """The ``nnplay`` command (also ``python -m app``).
 
-    nnplay serve [--host H] [--port P] [--open]       the web app (default 127.0.0.1:8000)
+    nnplay serve [--host H] [--port P] [--workers N] [--open]   the web app (default 127.0.0.1:8000)
     nnplay train PRESET [--epochs N] [--seed S] [--save NAME]
     nnplay predict IMAGE [--model NAME]
 
@@ -22,7 +22,7 @@ import time
 import webbrowser
 from pathlib import Path
 
-from app import presets
+from app import __version__, presets
 
 BAR_WIDTH = 30
 BAR_UPDATES_PER_SECOND = 10
@@ -30,10 +30,14 @@ BAR_UPDATES_PER_SECOND = 10
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground in the browser.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or $NNPLAY_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000, or $PORT)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="server processes sharing the port (default 1, or $NNPLAY_WORKERS); "
+                            "each holds its own sessions and limits")
     serve.add_argument("--open", action="store_true", help="open the app in a web browser")
     train = commands.add_parser("train", help="train a preset network in the terminal")
     train.add_argument("preset", choices=presets.names(), metavar="PRESET",
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "serve":
-            return serve(settings.with_overrides(host=args.host, port=args.port), args.open)
+            return serve(settings.with_overrides(host=args.host, port=args.port, workers=args.workers), args.open)
         if args.command == "train":
             return train(settings, args.preset, args.epochs, args.seed, args.save, args.mnist_train_size)
         return predict(settings, args.image, args.model)
@@ -70,38 +74,69 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings, open_browser: bool) -> int:
     import uvicorn
 
-    from app.main import create_app
+    from app.http import HeaderDeadlineProtocol
 
+    app = _app(settings)
     url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}/"
     print(f"nnplay is serving on {url}  (Ctrl+C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                workers=settings.workers, factory=settings.workers > 1,
                 timeout_graceful_shutdown=3, ws_max_size=max(16 << 20, 2 * settings.max_message_bytes),
-                ws_per_message_deflate=False)  # deflating float arrays costs CPU and saves little
+                ws_per_message_deflate=False,  # deflating float arrays costs CPU and saves little
+                http=HeaderDeadlineProtocol, timeout_keep_alive=settings.header_timeout_s)
     return 0
+
+
+def _app(settings):
+    """The app, for one process. Several worker processes (uvicorn starts each afresh) import its
+    factory by name instead and build their settings from the environment they inherit, where
+    the command line's overrides are put first (Settings.worker_environ)."""
+    if settings.workers == 1:
+        from app.main import create_app
+        return create_app(settings)
+    os.environ.update(settings.worker_environ())
+    return "app.main:create_app"
 
 
 # -- train ------------------------------------------------------------------------------------
 class ProgressBar:
-    """``[#####.....]  42%  label`` on one line of stderr, redrawn at most 10 times a second."""
+    """``[#####.....]  42%  label`` redrawn in place on a terminal (stderr), at most 10 times a
+    second; in a log (not a terminal) ``\\r`` frames would pile up, so there it writes a plain
+    line per ``line()`` call instead (one per epoch)."""
 
     def __init__(self, total: int, stream=None):
         self.total, self.stream, self.shown_at = max(total, 1), stream or sys.stderr, 0.0
+        self.tty = self.stream.isatty()
 
     def show(self, done: int, label: str, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self.shown_at < 1.0 / BAR_UPDATES_PER_SECOND:
+        if not self.tty or (not force and now - self.shown_at < 1.0 / BAR_UPDATES_PER_SECOND):
             return
         self.shown_at = now
         filled = BAR_WIDTH * done // self.total
         self.stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * done // self.total:3d}%  {label}")
         self.stream.flush()
 
+    def line(self, label: str) -> None:
+        """A milestone (an epoch done): a line of its own in a log; on a terminal the bar shows it."""
+        if not self.tty:
+            self.stream.write(f"{label}\n")
+            self.stream.flush()
+
     def finish(self, label: str) -> None:
-        self.show(self.total, label, force=True)
-        self.stream.write("\n")
+        if self.tty:
+            self.show(self.total, label, force=True)
+            self.stream.write("\n")
+        else:
+            self.stream.write(f"{label}\n")
         self.stream.flush()
+
+
+def plural(n: int, word: str) -> str:
+    """"1 epoch", "2 epochs"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _percent(accuracy) -> str:
@@ -125,14 +160,17 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     epochs = preset["epochs"] if epochs is None else epochs
     if not 1 <= epochs <= 100000:
         raise ValueError(f"--epochs={epochs} is out of range: must be from 1 to 100000")
-    store = ModelStore(settings.models_dir)
+    store = ModelStore.from_settings(settings)
     if save is not None:
         store.path(save, field="--save")  # check the name before training, not after
-    data = cfg.build_data(config, MnistData(settings.data_dir).arrays)
+    mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
+    if config["dataset"] == "mnist" and not mnist.status()["ready"]:
+        fetch_mnist(mnist)
+    data = cfg.build_data(config, mnist.arrays)
     network = cfg.build_network(config, data)
     trainer = cfg.build_trainer(config, network, data)
     print(f"training {preset['title']}: network {network.sizes}, {len(data.X_train)} training samples, "
-          f"{epochs} epochs", file=sys.stderr)
+          f"{plural(epochs, 'epoch')}", file=sys.stderr)
     bar = ProgressBar(epochs * trainer.steps_per_epoch)
     started = time.perf_counter()
     try:
@@ -140,6 +178,7 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
             while trainer.epoch < epoch:
                 stats = trainer.step()
                 bar.show(trainer.step_count, f"epoch {epoch}/{epochs}  loss {stats.loss:.4f}")
+            bar.line(f"epoch {epoch}/{epochs}  loss {stats.loss:.4f}")
     except Exception as e:  # DivergenceError, or anything else: report it plainly
         print(f"\nnnplay: {e}", file=sys.stderr)
         return 1
@@ -156,12 +195,28 @@ def train(settings, preset_name: str, epochs: int | None, seed: int | None, save
     return 0
 
 
+def fetch_mnist(mnist) -> None:
+    """MNIST on first use, as the web app does: downloaded into the data directory, with progress."""
+    print(f"MNIST is not in {mnist.data_dir} yet: downloading it (about 11 MB)", file=sys.stderr)
+    current = {"file": None, "bar": None}
+
+    def progress(stem: str, done: int, total: int) -> None:
+        if f"{stem}.gz" != current["file"]:
+            if current["bar"]:
+                current["bar"].finish(current["file"])
+            current.update(file=f"{stem}.gz", bar=ProgressBar(total))
+        current["bar"].show(done, current["file"])
+
+    mnist.download(progress)
+    if current["bar"]:
+        current["bar"].finish(current["file"])
+
+
 # -- predict ----------------------------------------------------------------------------------
 def predict(settings, image: Path, model: str | None) -> int:
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    from app.models import ModelStore
     from app.predict import PretrainedModel, prediction
     from engine import digits
 
@@ -175,10 +230,26 @@ def predict(settings, image: Path, model: str | None) -> int:
         x28 = digits.to_mnist(pixels)
     except digits.EmptyCanvasError:
         raise ValueError(f"{image}: no ink: the picture is empty — draw a digit") from None
-    network = (PretrainedModel(settings.pretrained).get() if model is None
-               else ModelStore(settings.models_dir).load(model, field="--model")[0])
+    network = PretrainedModel(settings.pretrained).get() if model is None else saved_model(settings, model)
     answer = prediction(network, x28)
     print(f"digit: {answer['digit']}")
     for digit, p in enumerate(answer["probabilities"]):
         print(f"  {digit}: {p:.4f}  {'#' * math.floor(40 * p)}")
     return 0
+
+
+def saved_model(settings, name: str):
+    """A saved model by name; a name that is not saved gets the list of those that are."""
+    from app.models import ModelStore
+    from app.protocol import CommandError
+
+    store = ModelStore.from_settings(settings)
+    try:
+        return store.load(name, field="--model")[0]
+    except CommandError as e:
+        if e.code != "not_found":
+            raise
+    names = [m["name"] for m in store.list()["models"]]
+    saved = (f"the saved models are: {', '.join(names)}" if names
+             else "no model is saved yet (nnplay train PRESET --save NAME saves one)")
+    raise ValueError(f"--model {name!r}: there is no saved model of that name in {settings.models_dir}; {saved}")

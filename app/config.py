@@ -11,22 +11,83 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import activations, losses
 from engine import data as toysets
 from engine.layers import INITS
 from engine.network import Network
-from engine.optim import OPTIMIZERS, REGULARIZERS, Regularizer, make_optimizer
+from engine.optim import MAX_LEARNING_RATE, MAX_REG_RATE, OPTIMIZERS, REGULARIZERS, Regularizer, make_optimizer
 from engine.train import MAX_BATCH_SIZE, Trainer
 from app.protocol import CommandError, bad, choice, integer, number
 from app.settings import Settings
 
-DATASETS = toysets.CLASSIFICATION + toysets.REGRESSION + toysets.SMALL + ("mnist",)
 PROBLEMS = ("classification", "regression")
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "linear", "softmax")
-LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy")
 MNIST_TRAIN = 60000
+MNIST_MIN_TRAIN = 100
+MNIST_SIDE, MNIST_CLASSES = 28, 10      # 28×28 images of the digits 0-9
+SEED_MAX = 2**32 - 1
 GRID_RESOLUTION = 48        # neuron maps are GRID_RESOLUTION² pixels
 MAX_MAP_NEURONS = 300       # above this many neurons, only the input and output layers get maps
+INTEGERS = ("n_samples", "mnist_train_size", "batch_size", "seed")
+LOW_OPEN = ("learning_rate",)   # the low end is excluded: a learning rate of 0 learns nothing
+
+
+def ranges(settings: Settings) -> dict[str, tuple[float, float]]:
+    """(low, high) of every numeric config field, inclusive except the low ends in LOW_OPEN."""
+    return {
+        "n_samples": (toysets.SAMPLES[0], settings.max_samples), "noise": toysets.NOISE,
+        "train_ratio": toysets.TRAIN_RATIO, "mnist_train_size": (MNIST_MIN_TRAIN, MNIST_TRAIN),
+        "learning_rate": (0.0, MAX_LEARNING_RATE), "batch_size": (1, MAX_BATCH_SIZE),
+        "regularization_rate": (0.0, MAX_REG_RATE), "seed": (0, SEED_MAX),
+    }
+
+
+def checked(field: str, value, settings: Settings):
+    """A numeric field's value checked against its range; CommandError names the range otherwise."""
+    low, high = ranges(settings)[field]
+    if field in INTEGERS:
+        return integer(field, value, low, high)
+    return number(field, value, low, high, low_open=field in LOW_OPEN)
+
+
+# -- the choices, read from the engine's registries on every call (a test may register more) ---
+def datasets() -> tuple[str, ...]:
+    return toysets.CLASSIFICATION + toysets.REGRESSION + toysets.SMALL + ("mnist",)
+
+
+def hidden_activations() -> tuple[str, ...]:
+    return tuple(name for name, a in activations.ACTIVATIONS.items() if not a.output_only)
+
+
+def output_activations() -> tuple[str, ...]:
+    return tuple(name for name, a in activations.ACTIVATIONS.items() if not a.hidden_only)
+
+
+def loss_names() -> tuple[str, ...]:
+    return tuple(losses.LOSSES)
+
+
+def losses_for(output: str) -> tuple[str, ...]:
+    """The losses the pages offer with this output, the usual one first: after an output-only
+    activation (softmax) only the loss made for it; otherwise the general losses, then those made
+    for it (squared error, then binary cross-entropy after a sigmoid)."""
+    made_for = [n for n, loss in losses.LOSSES.items() if loss.outputs and output in loss.outputs]
+    general = [n for n, loss in losses.LOSSES.items() if loss.outputs is None]
+    return tuple(made_for if activations.get(output).output_only else general + made_for)
+
+
+def problems_for(output: str) -> tuple[str, ...]:
+    """An output-only activation (softmax) shares one unit per class out: classification only."""
+    return ("classification",) if activations.get(output).output_only else PROBLEMS
+
+
+def __getattr__(name: str):
+    """DATASETS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS and LOSSES, read live from the registries."""
+    lists = {"DATASETS": datasets, "HIDDEN_ACTIVATIONS": hidden_activations,
+             "OUTPUT_ACTIVATIONS": output_activations, "LOSSES": loss_names}
+    if name in lists:
+        return lists[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT = {
     "dataset": "circle", "problem": "classification", "n_samples": 500, "noise": 0.0, "train_ratio": 0.5,
@@ -88,7 +149,7 @@ def normalise(current: dict, patch, settings: Settings) -> dict:
     if unknown:
         raise bad(unknown[0], patch[unknown[0]], f"unknown config field; the fields are {', '.join(DEFAULT)}")
     c = {**current, **patch}
-    c["dataset"] = choice("dataset", c["dataset"], DATASETS)
+    c["dataset"] = choice("dataset", c["dataset"], datasets())
     problem = problem_of(c["dataset"])
     if "problem" in patch and patch["problem"] != problem:
         raise bad("problem", patch["problem"], f"data set {c['dataset']!r} is a {problem} problem")
@@ -97,9 +158,8 @@ def normalise(current: dict, patch, settings: Settings) -> dict:
     if isinstance(n, int) and not isinstance(n, bool) and n > settings.max_samples:
         raise _limit("n_samples", f"n_samples={c['n_samples']} is over this server's "
                                   f"max_samples={settings.max_samples} points per data set")
-    c["n_samples"] = integer("n_samples", c["n_samples"], 4, settings.max_samples)
-    c["noise"] = number("noise", c["noise"], 0.0, 0.5)
-    c["train_ratio"] = number("train_ratio", c["train_ratio"], 0.1, 0.9)
+    for field in ("n_samples", "noise", "train_ratio"):
+        c[field] = checked(field, c[field], settings)
     features = c["features"]
     if not isinstance(features, list) or not features or len(set(map(str, features))) != len(features):
         raise bad("features", features,
@@ -108,22 +168,22 @@ def normalise(current: dict, patch, settings: Settings) -> dict:
     c["points"] = _points(c["points"], problem)
     if len(c["points"]) > settings.max_samples:
         raise _limit("points", f"{len(c['points'])} points is over this server's max_samples={settings.max_samples}")
-    c["mnist_train_size"] = integer("mnist_train_size", c["mnist_train_size"], 100, MNIST_TRAIN)
+    c["mnist_train_size"] = checked("mnist_train_size", c["mnist_train_size"], settings)
     c["hidden"] = _hidden(c["hidden"], settings)
-    c["activation"] = choice("activation", c["activation"], HIDDEN_ACTIVATIONS)
-    c["output"] = choice("output", c["output"], OUTPUT_ACTIVATIONS)
-    c["loss"] = choice("loss", c["loss"], LOSSES)
+    c["activation"] = choice("activation", c["activation"], hidden_activations())
+    c["output"] = choice("output", c["output"], output_activations())
+    c["loss"] = choice("loss", c["loss"], loss_names())
     c["init"] = choice("init", c["init"], INITS)
     c["optimizer"] = choice("optimizer", c["optimizer"], OPTIMIZERS)
-    c["learning_rate"] = number("learning_rate", c["learning_rate"], 0.0, 100.0, low_open=True)
-    c["batch_size"] = integer("batch_size", c["batch_size"], 1, MAX_BATCH_SIZE)
     c["regularization"] = choice("regularization", c["regularization"], REGULARIZERS)
-    c["regularization_rate"] = number("regularization_rate", c["regularization_rate"], 0.0, 10.0)
-    c["seed"] = integer("seed", c["seed"], 0, 2**32 - 1)
-    if c["output"] == "softmax" and problem == "regression":
-        raise bad("output", "softmax", f"softmax is for classification; {c['dataset']!r} is a regression set")
-    if c["loss"] == "cross_entropy" and c["output"] != "softmax":
-        raise bad("loss", "cross_entropy", "cross_entropy needs output='softmax'")
+    for field in ("learning_rate", "batch_size", "regularization_rate", "seed"):
+        c[field] = checked(field, c[field], settings)
+    if problem not in problems_for(c["output"]):
+        raise bad("output", c["output"], f"{c['output']} is for {' or '.join(problems_for(c['output']))}; "
+                                         f"{c['dataset']!r} is a {problem} set")
+    needs = losses.get(c["loss"]).outputs
+    if needs and c["output"] not in needs:
+        raise bad("loss", c["loss"], f"{c['loss']} needs output={' or '.join(map(repr, needs))}")
     if c["loss"] == "binary_cross_entropy" and (c["output"] != "sigmoid" or c["dataset"] == "mnist"):
         raise bad("loss", "binary_cross_entropy", "binary_cross_entropy needs one sigmoid output "
                                                   "(output='sigmoid', a two-class data set)")
@@ -164,7 +224,7 @@ def build_data(c: dict, mnist_arrays) -> TrainingData:
         n = c["mnist_train_size"]
         inputs = [f"p{i}" for i in range(X_train.shape[1])]
         return TrainingData(name, "classification", inputs, X_train[:n], y_train[:n].astype(np.int64),
-                            X_test, y_test.astype(np.int64), X_train[:n], X_test, 10)
+                            X_test, y_test.astype(np.int64), X_train[:n], X_test, MNIST_CLASSES)
     if name in toysets.SMALL:
         ds = toysets.small(name)
     else:
@@ -183,9 +243,14 @@ def build_data(c: dict, mnist_arrays) -> TrainingData:
                         extent, toysets.features(toysets.grid(GRID_RESOLUTION, extent), inputs))
 
 
-def build_network(c: dict, d: TrainingData) -> Network:
+def network_sizes(c: dict, d: TrainingData) -> list[int]:
+    """[n_0, hidden widths ..., n_L]: the layer widths config ``c`` gives on data ``d``."""
     outputs = d.classes if c["output"] == "softmax" or d.classes > 2 else 1
-    sizes = [len(d.inputs), *c["hidden"], outputs]
+    return [len(d.inputs), *c["hidden"], outputs]
+
+
+def build_network(c: dict, d: TrainingData) -> Network:
+    sizes = network_sizes(c, d)
     activations = [c["activation"]] * len(c["hidden"]) + [c["output"]]
     return Network.create(sizes, activations, c["loss"], init=c["init"], seed=c["seed"])
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from engine import probe
 from engine.network import Network
-from engine.train import Trace, evaluate
+from engine.train import Trace
 from app.config import GRID_RESOLUTION, MAX_MAP_NEURONS, TrainingData, targets
 from app.protocol import Quantised, encode_frame
 
@@ -16,6 +16,14 @@ GALLERY_SIZE = 32       # evaluation: this many of the test digits the network g
 PROBE_DIGIT = 0         # MNIST snapshots show the network's activations for this test digit
 TRACE_MAX_WIDTH = 16
 TRACE_MAX_BATCH = 64
+EVALUATION_ROWS = 1000  # rows forwarded at a time when a whole test set is scored (bounds the memory)
+
+
+def outputs(network: Network, X: np.ndarray) -> np.ndarray:
+    """The network's output for every row of X, computed EVALUATION_ROWS rows at a time."""
+    if len(X) <= EVALUATION_ROWS:
+        return network.forward(X)
+    return np.concatenate([network.forward(X[i:i + EVALUATION_ROWS]) for i in range(0, len(X), EVALUATION_ROWS)])
 
 
 def network_info(network: Network) -> dict:
@@ -32,8 +40,10 @@ def dataset_info(d: TrainingData) -> dict:
 
 def score(network: Network, d: TrainingData, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
     """(loss, accuracy or None) on rows X with labels or values y."""
-    labels = y if d.task == "classification" else None
-    return evaluate(network, X, targets(network, d, y), labels)
+    a = outputs(network, X)
+    loss = network.loss.f(a, targets(network, d, y).astype(a.dtype))
+    accuracy = float(np.mean(network.classify(a) == y)) if d.task == "classification" else None
+    return loss, accuracy
 
 
 def maps_shown(network: Network) -> list[int]:
@@ -66,7 +76,7 @@ def snapshot(network: Network, d: TrainingData, step: int, epoch: int, weight_im
 
 def evaluation(network: Network, d: TrainingData, step: int, epoch: int) -> tuple[bytes, float, float]:
     """The MNIST ``evaluation`` frame over the whole test set, and (test loss, test accuracy)."""
-    a = network.forward(d.X_test)
+    a = outputs(network, d.X_test)
     loss = network.loss.f(a, targets(network, d, d.y_test).astype(a.dtype))
     predicted = network.classify(a)
     confusion = np.zeros((d.classes, d.classes), dtype=np.int32)

@@ -37,6 +37,14 @@ class TrainingGate:
         finally:
             self._release()
 
+    def handover(self) -> None:
+        """Called while holding a turn: let the longest waiter have one, then wait for the next."""
+        with self._lock:
+            if not self._waiting:
+                return  # nobody waits: keep the slot
+        self._release()
+        self._acquire()
+
     def _acquire(self) -> None:
         with self._lock:
             if self._free and not self._waiting:

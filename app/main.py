@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import api, pages, ws
+from app import __version__, api, pages, ws
 from app.gate import TrainingGate
 from app.memory import limit_malloc_arenas
 from app.mnist_data import MnistData
@@ -37,19 +38,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         limit_malloc_arenas()  # before any session's worker thread starts: see app/memory.py
         app.state.settings = settings
-        app.state.sessions = SessionRegistry(settings.max_sessions)
+        app.state.sessions = SessionRegistry(settings.max_sessions, settings.max_sessions_per_client,
+                                             settings.resume_grace_s)
         app.state.gate = TrainingGate(settings.training_slots)
         app.state.mnist = MnistData(settings.data_dir, settings.mnist_mirrors)
-        app.state.models = ModelStore(settings.models_dir)
+        app.state.models = ModelStore.from_settings(settings)
+        app.state.models.sweep()
         app.state.pretrained = PretrainedModel(settings.pretrained)
-        app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+        app.state.templates = pages.make_templates(settings.templates_dir)
         yield
         app.state.sessions.close_all()
 
-    app = FastAPI(title="nnplay", version="0.1.0", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+    # No /api/docs: Swagger UI would come from a CDN with an inline script. The OpenAPI document stays.
+    app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_message_bytes,
-                       csp_exempt=(app.docs_url, app.swagger_ui_oauth2_redirect_url))
+                       host_allowed=settings.host_allowed)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -58,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok"}
+
+    app.add_exception_handler(StarletteHTTPException, pages.not_found)  # HTML 404 pages outside /api/
 
     @app.exception_handler(CommandError)
     async def command_error(request: Request, e: CommandError):
@@ -71,3 +77,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                         "field": field}}, status_code=422)
 
     return app
+

@@ -16,12 +16,24 @@ class MnistData:
     def __init__(self, data_dir: Path, mirrors: tuple[str, ...] = mnist.MIRRORS):
         self.data_dir, self.mirrors = Path(data_dir), mirrors
         self._arrays: tuple[np.ndarray, ...] | None = None
+        self._failed: tuple[tuple, str] | None = None  # (the files as they were, why loading them failed)
         self._load_lock = threading.Lock()
         self._download_lock = threading.Lock()
 
+    def _files(self) -> tuple:
+        """What the data folder holds, as (name, size, mtime) of every file: a load that failed on these
+        files fails again until one of them changes."""
+        try:
+            return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in self.data_dir.iterdir()))
+        except OSError:
+            return ()
+
     def status(self) -> dict:
-        return {**mnist.status(self.data_dir), "loaded": self._arrays is not None,
-                "downloading": self._download_lock.locked()}
+        found = mnist.status(self.data_dir)
+        failed = self._failed
+        if failed is not None and failed[0] == self._files():
+            found = {**found, "ready": False, "problem": failed[1]}
+        return {**found, "loaded": self._arrays is not None, "downloading": self._download_lock.locked()}
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(X_train, y_train, X_test, y_test); blocks while another thread loads them."""
@@ -33,6 +45,7 @@ class MnistData:
                         images, labels = mnist.load(split, self.data_dir)
                         parts += [_flatten(images), labels.astype(np.int64)]
                 except mnist.MnistError as e:
+                    self._failed = (self._files(), str(e))
                     raise CommandError("mnist_missing", f"MNIST is not available: {e}", "dataset") from None
                 for array in parts:
                     array.flags.writeable = False
@@ -44,6 +57,8 @@ class MnistData:
         with self._download_lock:
             try:
                 mnist.download(self.data_dir, progress, self.mirrors)
+            except mnist.MirrorsUnreachable as e:  # field: the setting to look at (NNPLAY_MNIST_MIRRORS)
+                raise CommandError("mnist_missing", f"the MNIST download failed: {e}", "mnist_mirrors") from None
             except (mnist.MnistError, ValueError) as e:
                 raise CommandError("mnist_missing", f"the MNIST download failed: {e}") from None
 

@@ -7,7 +7,9 @@ first, then the slots in the order evaluation, metrics, snapshot: the order they
 in, so the metrics that report an evaluation's figures always arrive after it.
 
 The worker calls ``post`` and ``publish`` from its own thread; they hop onto the event loop
-with ``call_soon_threadsafe``, which keeps their order.
+with ``call_soon_threadsafe``, which keeps their order. ``snapshot_wanted`` compares two
+counters, each written by one thread only: snapshots published (worker) and the number of the
+last one sent (event loop).
 """
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ import asyncio
 from collections import deque
 
 SLOTS = ("evaluation", "metrics", "snapshot")  # the order the Reporter publishes them in
+END = b""  # posted last by a worker that ended on its own: the sender stops, and the socket closes
 Message = str | bytes
 
 
 class Outbox:
+    END = END
+
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self._loop = loop
         self._replies: deque[Message] = deque()
@@ -26,16 +31,25 @@ class Outbox:
         self._ready = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
-        self.snapshot_wanted = True  # the sender is free for a snapshot: the worker may build one
+        self._published = 0        # snapshots published; written by the worker
+        self._queued = 0           # the number of the snapshot in the slot; event loop
+        self._sent = 0             # the number of the last snapshot sent; event loop
 
-    # -- any thread --------------------------------------------------------------------------
+    @property
+    def snapshot_wanted(self) -> bool:
+        """The sender has sent every snapshot published so far: the worker may build the next."""
+        return self._sent == self._published
+
+    # -- the worker thread -------------------------------------------------------------------
     def post(self, message: Message) -> None:
         self._call(self._add_reply, message)
 
     def publish(self, slot: str, message: Message) -> None:
         if slot == "snapshot":
-            self.snapshot_wanted = False
-        self._call(self._set_latest, slot, message)
+            self._published += 1
+            self._call(self._set_latest, slot, message, self._published)
+        else:
+            self._call(self._set_latest, slot, message)
 
     def _call(self, fn, *args) -> None:
         try:
@@ -49,9 +63,22 @@ class Outbox:
         self._drained.clear()
         self._ready.set()
 
-    def _set_latest(self, slot: str, message: Message) -> None:
+    def _set_latest(self, slot: str, message: Message, number: int = 0) -> None:
         self._latest[slot] = message
+        if number:
+            self._queued = number
         self._ready.set()
+
+    def snapshot_sent(self) -> None:
+        self._sent = self._queued
+
+    def clear(self) -> None:
+        """Forget everything unsent (a parked session's output, when a new socket reclaims it)."""
+        self._replies.clear()
+        self._latest.clear()
+        self._sent = self._queued = self._published
+        self._drained.set()
+        self._ready.clear()
 
     async def take(self) -> list[tuple[str, Message]]:
         """Everything pending, as (kind, message): replies first, then the latest of each slot."""

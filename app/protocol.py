@@ -19,6 +19,7 @@ import numpy as np
 import orjson
 
 VERSION = 1
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer a JavaScript number holds exactly
 MAGIC = b"NNP1"
 DTYPES = ("float32", "uint8", "int32")
 
@@ -48,17 +49,41 @@ def dumps(message: dict) -> str:
     """Compact JSON text; NumPy arrays and scalars are written as numbers, NaN and ±Infinity as null.
 
     orjson writes float32 arrays in float32's shortest form (1/255 is 0.003921569) and is about ten
-    times faster than the json module, which matters for the prediction's 2,000 numbers."""
-    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain).decode()
+    times faster than the json module, which matters for the prediction's 2,000 numbers. What orjson
+    refuses, a string with a lone surrogate such as a client's "\\ud800", it writes with that
+    surrogate spelled out."""
+    try:
+        return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain).decode()
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_spelled_out(message), option=orjson.OPT_SERIALIZE_NUMPY, default=_plain).decode()
+
+
+def _spelled_out(value):
+    """``value`` with every string made valid UTF-8 (lone surrogates become backslash escapes)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_spelled_out(k): _spelled_out(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_spelled_out(v) for v in value]
+    return value
 
 
 def _no_constants(name: str):
     raise ValueError(f"{name} is not valid JSON: send finite numbers")
 
 
+def _integer(text: str) -> int | float:
+    """A JSON integer; past 53 bits (where JavaScript's numbers end) it is read as a float, so a
+    thousand-digit literal is an out-of-range number for the field checks, never a Python int
+    that orjson cannot write or float() cannot convert."""
+    value = int(text) if len(text) <= 17 else None
+    return value if value is not None and abs(value) <= MAX_SAFE_INTEGER else float(text)
+
+
 def loads(text: str | bytes):
-    """Parse JSON strictly: NaN and Infinity are refused (ValueError)."""
-    return json.loads(text, parse_constant=_no_constants)
+    """Parse JSON strictly: NaN and Infinity are refused (ValueError); see _integer for big integers."""
+    return json.loads(text, parse_constant=_no_constants, parse_int=_integer)
 
 
 # -- binary frames --------------------------------------------------------------------------

@@ -1,13 +1,16 @@
-"""Security headers on every HTTP response, and a cap on the size of request bodies.
+"""The Host check, security headers on every HTTP response, and a cap on the size of request bodies.
 
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_message_bytes,
-                       csp_exempt=(app.docs_url,))
+                       host_allowed=settings.host_allowed)
+
+Host: every request and WebSocket handshake must name an allowed host (Settings.host_allowed)
+in its Host header, before any route runs; others get a 400, or a refused handshake (HTTP 403).
+Without it, a page on evil.example whose DNS name was re-pointed at 127.0.0.1 (DNS rebinding)
+is same-origin with this server in the browser's eyes and could use every route.
 
 Headers: a Content-Security-Policy that allows scripts, styles and connections only from this
 origin (no inline scripts; images may also be data: and blob: URLs; WebSockets to this host),
 no framing, no MIME sniffing, no referrer, and a separate browsing-context group for our pages.
-Paths in ``csp_exempt`` (FastAPI's /api/docs page, which loads Swagger UI from a CDN with an
-inline script) get every header but the CSP.
 
 Bodies: a request whose Content-Length is over ``max_body_bytes`` gets a 413 at once; a body
 without one (chunked) is counted as the app reads it, and the read that goes over the limit
@@ -17,6 +20,7 @@ own limit on messages (app/ws.py).
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -34,7 +38,15 @@ HEADERS = {
     "cross-origin-resource-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
-HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+HOST = re.compile(r"^([A-Za-z0-9.\-]+)(:[0-9]{1,5})?$|^\[([0-9A-Fa-f:.]+)\](:[0-9]{1,5})?$")
+
+
+def hostname(host: str | None) -> str | None:
+    """The name in a Host header, lower case, without port, brackets or a final dot; None if malformed."""
+    match = HOST.match(host or "")
+    if match is None:
+        return None
+    return (match.group(1) or match.group(3)).lower().removesuffix(".")
 
 
 def content_security_policy(host: str | None) -> str:
@@ -51,25 +63,43 @@ def too_large(limit: int, size: str | None = None) -> dict:
             "message": f"the request body {told}: this server accepts at most max_message_bytes={limit} bytes"}
 
 
+def bad_host(host: str | None) -> dict:
+    shown = "no Host header" if host is None else f"Host {host[:80]!r}"
+    return {"code": "bad_host", "field": "host",
+            "message": f"{shown} is not allowed: this server answers to localhost, its loopback addresses, the "
+                       "address it listens on and the names in NNPLAY_ALLOWED_HOSTS (set it to the name you "
+                       "use in the browser, or * behind a proxy that checks names itself)"}
+
+
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, csp_exempt: tuple[str | None, ...] = ()):
-        self.app, self.max_body_bytes = app, max_body_bytes
-        self.csp_exempt = frozenset(path for path in csp_exempt if path)
+    def __init__(self, app: ASGIApp, max_body_bytes: int, host_allowed: Callable[[str], bool]):
+        self.app, self.max_body_bytes, self.host_allowed = app, max_body_bytes, host_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
-        csp = None if scope["path"] in self.csp_exempt else content_security_policy(request_headers.get("host"))
+        host = request_headers.get("host")
+        name = hostname(host)
+        if name is None or not self.host_allowed(name):
+            if scope["type"] == "websocket":  # closing before accept refuses the handshake (HTTP 403)
+                await send({"type": "websocket.close", "code": 1008, "reason": "host not allowed"})
+            else:
+                response = JSONResponse({"detail": bad_host(host)}, status_code=400, headers=HEADERS)
+                await response(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        csp = content_security_policy(host)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if csp is not None:
-                    headers.setdefault("content-security-policy", csp)
+                headers.setdefault("content-security-policy", csp)
             await send(message)
 
         declared = request_headers.get("content-length", "")

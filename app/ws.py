@@ -1,14 +1,16 @@
 """``/ws/session``: one training session per WebSocket (docs/protocol.md).
 
-The handler runs two tasks: this one receives and checks client messages and hands commands to
-the session's worker one at a time; the sender task sends whatever the worker put in the outbox.
-When the socket closes, for whatever reason, the ``finally`` stops the worker and drops the
-session from the registry.
+The handler runs two tasks: this one receives and checks client messages and queues commands for
+the session's worker (at most MAX_PENDING unanswered at a time); the sender task sends whatever the
+worker put in the outbox. The receiver never waits for the worker, so it sees a client leave at
+once, whatever the worker is doing. When the socket closes, the ``finally`` either parks the
+session, so that the page can reclaim it after a network blip (``?resume=<token>``), or closes it.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -16,30 +18,30 @@ from fastapi import APIRouter, Depends, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app import config as cfg
-from app import presets
+from app import presets, schema
 from app.deps import get_gate, get_mnist, get_models, get_sessions, get_settings
 from app.gate import TrainingGate
-from app.memory import give_back_free_memory
 from app.mnist_data import MnistData
 from app.models import ModelStore
 from app.outbox import Outbox
-from app.protocol import VERSION, CommandError, dumps, loads
+from app.protocol import MAX_SAFE_INTEGER, VERSION, CommandError, dumps, loads
 from app.registry import SessionRegistry
-from app.session import Session
+from app.session import WORKER_COMMANDS, Session
 from app.settings import Settings
 
 router = APIRouter()
 
-WORKER_COMMANDS = ("configure", "play", "pause", "step", "reset", "set", "speed", "set_weight", "set_bias",
-                   "add_point", "predict", "probe", "save", "load")
 COMMANDS = ("hello", *WORKER_COMMANDS, "download_mnist")
 MAX_ID_LENGTH = 64
+MAX_PENDING = 32            # commands queued for the worker and not yet answered
 DOWNLOAD_REPORTS_PER_SECOND = 10
-CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_PROTOCOL, CLOSE_POLICY, CLOSE_TRY_LATER = 1000, 1001, 1002, 1008, 1013
+CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_PROTOCOL, CLOSE_ABNORMAL, CLOSE_POLICY, CLOSE_TRY_LATER = (
+    1000, 1001, 1002, 1006, 1008, 1013)
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Browsers send Origin: it must be this server's own host or one of ``allowed_origins``."""
+    """Browsers send Origin: it must be this server's own host (which the Host check has allowed)
+    or one of ``allowed_origins``."""
     origin = websocket.headers.get("origin")
     if origin is None:  # not a browser
         return True
@@ -53,9 +55,15 @@ def error(code: str, message: str, field: str | None = None, id_=None) -> str:
     return dumps(body)
 
 
+def _valid_id(id_) -> bool:
+    if isinstance(id_, str):
+        return len(id_) <= MAX_ID_LENGTH and id_.isprintable() and not any("\ud800" <= c <= "\udfff" for c in id_)
+    return isinstance(id_, int) and not isinstance(id_, bool) and abs(id_) <= MAX_SAFE_INTEGER
+
+
 def parse(text: str, settings: Settings) -> dict:
     """A client text frame → its command object; CommandError says what is wrong."""
-    size = len(text.encode())
+    size = len(text.encode("utf-8", "surrogatepass"))
     if size > settings.max_message_bytes:
         raise CommandError("limit", f"the message is {size} bytes: this server accepts at most "
                                     f"max_message_bytes={settings.max_message_bytes}", None)
@@ -66,13 +74,10 @@ def parse(text: str, settings: Settings) -> dict:
     if not isinstance(command, dict):
         raise CommandError("bad_json", f"the message is a JSON {type(command).__name__}: it must be an object "
                                        'with a "type"', None)
-    if "id" in command:
-        id_ = command["id"]
-        if not (isinstance(id_, str) and len(id_) <= MAX_ID_LENGTH or isinstance(id_, int) and not isinstance(id_, bool)
-                and len(str(id_)) <= MAX_ID_LENGTH):
-            del command["id"]
-            raise CommandError("bad_value", f"id must be a string or an integer of at most {MAX_ID_LENGTH} "
-                                            "characters", "id")
+    if "id" in command and not _valid_id(command["id"]):
+        del command["id"]
+        raise CommandError("bad_value", f"id must be a string of at most {MAX_ID_LENGTH} printable characters or "
+                                        f"a whole number from -{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER}", "id")
     if command.get("type") not in COMMANDS:
         shown = json.dumps(command.get("type"))[:40]
         raise CommandError("unknown_command", f"type={shown} is not a command: the commands are "
@@ -83,17 +88,24 @@ def parse(text: str, settings: Settings) -> dict:
 async def send_loop(websocket: WebSocket, outbox: Outbox) -> None:
     while True:
         for kind, message in await outbox.take():
+            if message is Outbox.END:
+                return
             if isinstance(message, bytes):
                 await websocket.send_bytes(message)
             else:
                 await websocket.send_text(message)
             if kind == "snapshot":
-                outbox.snapshot_wanted = True
+                outbox.snapshot_sent()
 
 
-def hello(session: Session, settings: Settings) -> str:
-    return dumps({"type": "hello", "protocol": VERSION, "session": session.id, "limits": settings.limits(),
-                  "presets": presets.all_presets(), "config": cfg.DEFAULT})
+def hello(session: Session, settings: Settings, resumed: bool | None) -> str:
+    body = {"type": "hello", "protocol": VERSION, "session": session.id, "worker": os.getpid(),
+            "limits": settings.limits(),
+            "presets": presets.all_presets(), "config": cfg.DEFAULT, "schema": schema.build(settings),
+            "resume": {"token": session.resume_token, "grace_s": settings.resume_grace_s}}
+    if resumed is not None:
+        body["resumed"] = resumed
+    return dumps(body)
 
 
 async def download(outbox: Outbox, mnist: MnistData, command: dict) -> None:
@@ -115,25 +127,36 @@ async def download(outbox: Outbox, mnist: MnistData, command: dict) -> None:
     outbox.post(dumps({"type": "ack", "command": "download_mnist", "mnist": mnist.status(), **reply}))
 
 
+def _idle_limit(configured: bool, settings: Settings) -> tuple[float, str]:
+    """How long a session may stay silent: short until it has asked for a configuration."""
+    if configured or settings.idle_timeout_s <= settings.unconfigured_timeout_s:
+        return settings.idle_timeout_s, "idle_timeout_s"
+    return settings.unconfigured_timeout_s, "unconfigured_timeout_s"
+
+
 async def receive_loop(websocket: WebSocket, session: Session, outbox: Outbox, settings: Settings,
-                       mnist: MnistData, background: set) -> tuple[str, int] | None:
-    """Handle client messages until the client leaves (None) or the server must close: (error, close code)."""
+                       mnist: MnistData, background: set) -> tuple[str, int] | int:
+    """Handle client messages until the client leaves (its close code) or the server must close:
+    (error, close code)."""
+    pending: set[asyncio.Future] = set()
+    configured = session.configured  # a reclaimed session is; a new one once it asks
     while True:
+        timeout, name = _idle_limit(configured, settings)
         try:
             # a client that does not read its replies is not read from either
-            await asyncio.wait_for(outbox.room(), settings.idle_timeout_s)
+            await asyncio.wait_for(outbox.room(), timeout)
         except asyncio.TimeoutError:
-            return error("limit", f"the client read nothing for idle_timeout_s={settings.idle_timeout_s:g} "
-                                  "seconds: the session is closed", "idle_timeout_s"), CLOSE_GOING_AWAY
+            return error("limit", f"the client read nothing for {name}={timeout:g} seconds: the session is "
+                                  "closed", name), CLOSE_GOING_AWAY
         try:
-            message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout_s)
+            message = await asyncio.wait_for(websocket.receive(), timeout)
         except asyncio.TimeoutError:
             if session.running:  # a run someone is watching is not idle
                 continue
-            return error("limit", f"no message for idle_timeout_s={settings.idle_timeout_s:g} seconds: "
-                                  "the session is closed", "idle_timeout_s"), CLOSE_GOING_AWAY
+            return error("limit", f"no message for {name}={timeout:g} seconds: the session is closed",
+                         name), CLOSE_GOING_AWAY
         if message["type"] == "websocket.disconnect":
-            return None
+            return message.get("code") or CLOSE_ABNORMAL
         if message.get("text") is None:
             outbox.post(error("bad_json", "binary messages are not accepted: send JSON text"))
             continue
@@ -143,21 +166,25 @@ async def receive_loop(websocket: WebSocket, session: Session, outbox: Outbox, s
             outbox.post(error(e.code, e.message, e.field))
             continue
         kind, id_ = command["type"], command.get("id")
-        if kind == "hello":
-            if command.get("version", VERSION) != VERSION:
-                return error("version", f"version={json.dumps(command.get('version'))[:20]} is not supported: "
-                                        f"this server speaks protocol {VERSION}", "version", id_), CLOSE_PROTOCOL
-            outbox.post(dumps({"type": "ack", "command": "hello", "protocol": VERSION,
-                               **({"id": id_} if id_ is not None else {})}))
-        elif kind == "download_mnist" and background:
+        if kind == "hello" and command.get("version", VERSION) != VERSION:
+            return error("version", f"version={json.dumps(command.get('version'))[:20]} is not supported: "
+                                    f"this server speaks protocol {VERSION}", "version", id_), CLOSE_PROTOCOL
+        if kind == "download_mnist" and background:
             outbox.post(error("limit", "a download_mnist of this session is still running: wait for its ack",
                               None, id_))
         elif kind == "download_mnist":
             task = asyncio.create_task(download(outbox, mnist, command))
             background.add(task)
             task.add_done_callback(background.discard)
-        else:
-            await asyncio.wrap_future(session.submit(command))
+        elif len(pending) >= MAX_PENDING:
+            outbox.post(error("limit", f"{len(pending)} commands of this session are still waiting for their "
+                                       f"replies: at most {MAX_PENDING}; wait for a reply before sending more",
+                              None, id_))
+        else:  # hello too, so that its ack keeps its place among the replies
+            configured = configured or kind in ("configure", "load")
+            done = asyncio.wrap_future(session.submit(command))
+            pending.add(done)
+            done.add_done_callback(pending.discard)
 
 
 async def _stop(task: asyncio.Task) -> None:
@@ -168,6 +195,24 @@ async def _stop(task: asyncio.Task) -> None:
         pass
 
 
+async def _admit(websocket: WebSocket, settings: Settings, sessions: SessionRegistry, mnist: MnistData,
+                 models: ModelStore, gate: TrainingGate) -> tuple[Session, bool | None] | None:
+    """The session for this socket: the parked one its ``resume`` token names, else a new one.
+    None (after telling the client) when the server has no room for it."""
+    token = websocket.query_params.get("resume")
+    session = sessions.reclaim(token) if token else None
+    if session is not None:
+        session.outbox.clear()  # what the worker said while nobody listened
+        return session, True
+    session = Session(settings, mnist, models, Outbox(asyncio.get_running_loop()), gate)
+    refusal = sessions.add(session, websocket.client.host if websocket.client else "")
+    if refusal is not None:
+        await websocket.send_text(error("limit", refusal, "max_sessions"))
+        await websocket.close(CLOSE_TRY_LATER, "too many sessions")
+        return None
+    return session, (False if token else None)
+
+
 @router.websocket("/ws/session")
 async def session_socket(websocket: WebSocket, settings: Settings = Depends(get_settings),
                          sessions: SessionRegistry = Depends(get_sessions), mnist: MnistData = Depends(get_mnist),
@@ -176,34 +221,37 @@ async def session_socket(websocket: WebSocket, settings: Settings = Depends(get_
         await websocket.close(CLOSE_POLICY)
         return
     await websocket.accept()
-    outbox = Outbox(asyncio.get_running_loop())
-    session = Session(settings, mnist, models, outbox, gate)
-    if not sessions.add(session):
-        await websocket.send_text(error("limit", f"this server already has {len(sessions)} sessions open: "
-                                                 f"max_sessions={settings.max_sessions}; try again later"))
-        await websocket.close(CLOSE_TRY_LATER, "too many sessions")
+    admitted = await _admit(websocket, settings, sessions, mnist, models, gate)
+    if admitted is None:
         return
-    session.start()
-    outbox.post(hello(session, settings))
+    session, resumed = admitted
+    outbox = session.outbox
+    outbox.post(hello(session, settings, resumed))  # first, before anything the worker says
+    if resumed:
+        session.submit({"type": "resume"})  # configured, then the data, metrics and a snapshot
+    else:
+        session.start()
     background: set[asyncio.Task] = set()
     sender = asyncio.create_task(send_loop(websocket, outbox))
     receiver = asyncio.create_task(receive_loop(websocket, session, outbox, settings, mnist, background))
+    ended: tuple[str, int] | int = CLOSE_ABNORMAL  # how the connection ended: see receive_loop
     try:
         await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
-        closing = receiver.result() if receiver.done() and not receiver.cancelled() else None
+        if receiver.done() and not receiver.cancelled():
+            ended = receiver.result()
         await _stop(sender)
-        if closing is not None:
-            await websocket.send_text(closing[0])
-            await websocket.close(closing[1])
+        if isinstance(ended, tuple):
+            await websocket.send_text(ended[0])
+            await websocket.close(ended[1])
     except (WebSocketDisconnect, RuntimeError):  # the client left while we were still talking
         pass
     finally:
         for task in (sender, receiver, *background):
             task.cancel()
-        session.close()
-        sessions.remove(session)
-        await asyncio.to_thread(session.join, 5.0)
-        await asyncio.to_thread(give_back_free_memory)
+        # Lost on the way (not closed by the server, nor by a page that went away): keep a configured
+        # session for a while, so that the page can come back for it.
+        lost = isinstance(ended, int) and ended != CLOSE_GOING_AWAY
+        sessions.release(session, park=lost and session.configured)
         if websocket.application_state == WebSocketState.CONNECTED:
             try:
                 await websocket.close(CLOSE_NORMAL)

@@ -1,15 +1,16 @@
 """Bounded load on loopback: many sessions training at once, REST latency meanwhile, memory after.
 
     .venv/bin/python bench/load.py [--cap 32] [--sessions 20] [--seconds 60]
-                                   [--workload circle|mnist] [--mnist-train-size 1000]
+                                   [--workload circle|mnist|large] [--mnist-train-size 1000]
 
 Starts ``python -m app serve`` on a free 127.0.0.1 port with NNPLAY_MAX_SESSIONS=cap, warms it
 up (one predict, one short session), then measures its resident memory (VmRSS) as the start
 level and runs two phases, each for ``--seconds``:
 
   1. ``--sessions`` WebSocket sessions (default 20) train flat out: the circle preset, or MNIST
-     on its first ``--mnist-train-size`` images (read from $NNPLAY_DATA_DIR, else ../shared/mnist).
-     Each client reads every message.
+     on its first ``--mnist-train-size`` images (read from $NNPLAY_DATA_DIR, else ../shared/mnist),
+     or ``large``: MNIST with a 784-1024-1024-10 network and Adam (about 60 MB a session).
+     Each client reads every message, and leaves as a browser tab does (close code 1001).
   2. cap + 5 sessions try the same: the 5 over the cap must be refused with an ``error`` of code
      ``limit`` naming max_sessions=cap and close code 1013.
 
@@ -45,6 +46,7 @@ PROBES_PER_SECOND = 10
 P99_TARGET_MS = 250
 RSS_TARGET_MB = 50
 SETTLE_SECONDS = 15
+LARGE = {"hidden": [1024, 1024], "optimizer": "adam", "learning_rate": 0.001}
 
 
 def free_port() -> int:
@@ -115,6 +117,7 @@ async def train(ws_url: str, configure: dict, until: float) -> SessionResult:
                     result.steps = json.loads(message)["step"]
                 elif isinstance(message, str) and message.startswith('{"type":"error"'):
                     result.failure = json.loads(message)["message"]
+            await ws.close(1001)  # the page went away: the server closes the session at once
     except (OSError, ConnectionClosed, asyncio.TimeoutError) as e:
         result.failure = f"{type(e).__name__}: {e}"
     return result
@@ -143,15 +146,14 @@ async def sample_rss(pid: int, until: float, samples: list[float]) -> None:
 
 
 async def settle(pid: int) -> float:
-    """RSS once it stops falling (two samples 1 s apart within 1 MB), or after SETTLE_SECONDS."""
-    previous = rss_mb(pid)
+    """RSS once it stops falling (three samples 1 s apart within 1 MB), or after SETTLE_SECONDS."""
+    samples = [rss_mb(pid)]
     for _ in range(SETTLE_SECONDS):
         await asyncio.sleep(1)
-        now = rss_mb(pid)
-        if abs(now - previous) < 1:
-            return now
-        previous = now
-    return previous
+        samples.append(rss_mb(pid))
+        if max(samples[-3:]) - min(samples[-3:]) < 1 and len(samples) >= 3:
+            break
+    return samples[-1]
 
 
 async def phase(name: str, url: str, pid: int, sessions: int, seconds: float, configure: dict) -> PhaseResult:
@@ -181,7 +183,8 @@ async def warm_up(url: str, configure: dict) -> None:
 
 
 def start_server(port: int, cap: int, log) -> subprocess.Popen:
-    env = dict(os.environ, NNPLAY_MAX_SESSIONS=str(cap), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, NNPLAY_MAX_SESSIONS=str(cap), PYTHONUNBUFFERED="1",
+               NNPLAY_MAX_SESSIONS_PER_CLIENT=str(cap + 5))  # every client is on this machine's address
     env.setdefault("NNPLAY_DATA_DIR", str(ROOT.parent / "shared" / "mnist"))  # as the tests read it
     proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -243,7 +246,8 @@ def report(start_rss: float, cap: int, phases: list[PhaseResult]) -> bool:
 
 async def run(args) -> bool:
     configure = {"type": "configure", "preset": "circle"} if args.workload == "circle" else {
-        "type": "configure", "preset": "mnist", "config": {"mnist_train_size": args.mnist_train_size}}
+        "type": "configure", "preset": "mnist", "config": {"mnist_train_size": args.mnist_train_size,
+                                                           **(LARGE if args.workload == "large" else {})}}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = Path(args.log)
@@ -268,7 +272,7 @@ def main() -> int:
                         help=f"NNPLAY_MAX_SESSIONS of the server (default: the server's own, {DEFAULT_CAP})")
     parser.add_argument("--sessions", type=int, default=20, help="sessions in the first phase (default 20)")
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
-    parser.add_argument("--workload", choices=("circle", "mnist"), default="circle")
+    parser.add_argument("--workload", choices=("circle", "mnist", "large"), default="circle")
     parser.add_argument("--mnist-train-size", type=int, default=1000)
     parser.add_argument("--log", default="/tmp/nnplay-load-server.log", help="where the server's output goes")
     args = parser.parse_args()

@@ -14,6 +14,11 @@ gradient of the loss with respect to the activation, ∂L/∂a, into ∂L/∂z:
     leaky_relu   f(z) = z if z > 0 else 0.01 z         f'(z) = 1 if z > 0 else 0.01
     linear       f(z) = z                              f'(z) = 1
     softmax      f(z)_i = e^{z_i} / Σ_j e^{z_j}        (output layer only; Jacobian above)
+
+``output_only`` activations (softmax) may only end a network; ``hidden_only`` ones (relu, leaky_relu)
+are offered for hidden layers only: an output of ReLUs cannot go below 0, and a unit whose z < 0
+stops learning. The app's choice lists are read from this registry, so registering an activation
+here is all it takes for it to appear on every page.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ class Activation:
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
     output_only: bool = False
+    hidden_only: bool = False
 
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
         """∂L/∂z from ∂L/∂a, shape (batch, units)."""
@@ -44,8 +50,8 @@ class Activation:
 ACTIVATIONS: dict[str, Activation] = {}
 
 
-def register(name: str, f, df, output_only: bool = False) -> Activation:
-    ACTIVATIONS[name] = Activation(name, f, df, output_only)
+def register(name: str, f, df, output_only: bool = False, hidden_only: bool = False) -> Activation:
+    ACTIVATIONS[name] = Activation(name, f, df, output_only, hidden_only)
     return ACTIVATIONS[name]
 
 
@@ -109,7 +115,7 @@ def softmax_backward(a, grad_a):
 
 register("sigmoid", sigmoid, sigmoid_prime)
 register("tanh", tanh, tanh_prime)
-register("relu", relu, relu_prime)
-register("leaky_relu", leaky_relu, leaky_relu_prime)
+register("relu", relu, relu_prime, hidden_only=True)
+register("leaky_relu", leaky_relu, leaky_relu_prime, hidden_only=True)
 register("linear", linear, linear_prime)
 register("softmax", softmax, None, output_only=True)

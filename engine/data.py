@@ -44,6 +44,9 @@ SMALL = ("xor_table", "one_neuron")
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2")
 
 EXTENT = 6.0  # the plot shows [−EXTENT, EXTENT]²; clicked points must lie inside it
+SAMPLES = (4, 5000)          # n, the number of points of a toy set: (low, high)
+NOISE = (0.0, 0.5)           # ν
+TRAIN_RATIO = (0.1, 0.9)
 
 _FEATURE_MAPS = {
     "x1": lambda x1, x2: x1,
@@ -158,9 +161,9 @@ def toy(name: str, n: int = 500, noise: float = 0.0, train_ratio: float = 0.5, s
     """A 2-D toy set (see the module docstring), shuffled and split into train and test."""
     if not isinstance(name, str) or name not in _TOY_MAKERS:
         raise ValueError(f"name={name!r} is unknown: choose one of {', '.join(CLASSIFICATION + REGRESSION)}")
-    n = _check_int("n", n, 4, 5000)
-    noise = _check_real("noise", noise, 0.0, 0.5)
-    train_ratio = _check_real("train_ratio", train_ratio, 0.1, 0.9)
+    n = _check_int("n", n, *SAMPLES)
+    noise = _check_real("noise", noise, *NOISE)
+    train_ratio = _check_real("train_ratio", train_ratio, *TRAIN_RATIO)
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     rng = np.random.default_rng(seed)
     X, y = _TOY_MAKERS[name](n, noise, rng)

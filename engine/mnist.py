@@ -65,6 +65,10 @@ class MnistError(RuntimeError):
     """MNIST files are missing, corrupt or could not be downloaded; the message says what to do."""
 
 
+class MirrorsUnreachable(MnistError):
+    """No mirror could be reached at all (no network, no DNS, refused, timed out): nothing was served."""
+
+
 def default_data_dir() -> Path:
     """$NNPLAY_DATA_DIR if set, else $XDG_CACHE_HOME/nnplay/mnist, else ~/.cache/nnplay/mnist."""
     if os.environ.get("NNPLAY_DATA_DIR"):
@@ -82,11 +86,38 @@ def _find(data_dir: Path, stem: str) -> Path | None:
     return None
 
 
+def incomplete(path: Path, stem: str) -> str | None:
+    """Why ``path`` cannot hold all of ``stem``, from its size alone (no decompression); None if it may.
+
+    An uncompressed file must be exactly _SIZES[stem] bytes. A .gz file ends with ISIZE, the
+    uncompressed size mod 2³² (RFC 1952): a cut-off download ends with other bytes instead."""
+    try:
+        if path.suffix != ".gz":
+            size = path.stat().st_size
+        else:
+            with open(path, "rb") as f:
+                f.seek(-4, os.SEEK_END)
+                size = int.from_bytes(f.read(4), "little")
+    except OSError as e:  # unreadable, or shorter than 4 bytes
+        return f"it cannot be read ({e})"
+    if size != _SIZES[stem]:
+        return f"it holds {size} bytes of {stem}, expected {_SIZES[stem]}: it is truncated or not MNIST"
+    return None
+
+
 def status(data_dir: Path | None = None) -> dict:
-    """{"ready": all four files present, "missing": [stems], "dir": str}. Checks existence only."""
+    """{"ready", "missing": [stems], "corrupt": [{"file", "problem"}], "dir"}: ready when all four files
+    are present and of the right size (their checksums are checked when they are loaded)."""
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    missing = [stem for stem in FILES if _find(data_dir, stem) is None]
-    return {"ready": not missing, "missing": missing, "dir": str(data_dir)}
+    missing, corrupt = [], []
+    for stem in FILES:
+        path = _find(data_dir, stem)
+        problem = "missing" if path is None else incomplete(path, stem)
+        if path is None:
+            missing.append(stem)
+        elif problem:
+            corrupt.append({"file": path.name, "problem": problem})
+    return {"ready": not missing and not corrupt, "missing": missing, "corrupt": corrupt, "dir": str(data_dir)}
 
 
 def _gunzip_sha256(path: Path, stem: str) -> str:
@@ -130,7 +161,8 @@ def _fetch(url: str, stem: str, data_dir: Path, progress, timeout: float) -> Non
         os.replace(tmp, data_dir / f"{stem}.gz")
     except (OSError, ValueError, http.client.HTTPException) as e:  # URLError, HTTPError, timeouts are OSErrors
         plain = isinstance(e, urllib.error.URLError) and not isinstance(e, urllib.error.HTTPError)
-        raise MnistError(str(e.reason if plain else e) or type(e).__name__) from e
+        unreachable = plain or isinstance(e, (ConnectionError, TimeoutError))
+        raise (MirrorsUnreachable if unreachable else MnistError)(str(e.reason if plain else e) or type(e).__name__) from e
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -141,7 +173,8 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
 
     ``progress(stem, bytes_done, bytes_total)`` is called before and after every 64 KiB received;
     bytes_total counts compressed bytes and is 0 when the server does not say. A failed, partial or
-    corrupt download is deleted and the next mirror is tried; MnistError if every mirror fails a file.
+    corrupt download is deleted and the next mirror is tried; MnistError if every mirror fails a file,
+    MirrorsUnreachable (a MnistError) if none of them could even be reached.
     """
     mirrors = tuple(mirrors)
     if not mirrors or not all(isinstance(m, str) and m.startswith(("http://", "https://")) for m in mirrors):
@@ -149,7 +182,14 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
         raise ValueError(f"timeout={timeout!r} is out of range: must be more than 0 and at most 3600 seconds")
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    missing = status(data_dir)["missing"]
+    found = status(data_dir)
+    if found["corrupt"] and not (data_dir / CACHE_MARKER).is_file():  # not ours to replace
+        bad = found["corrupt"][0]
+        raise MnistError(f"MNIST file {data_dir / bad['file']} is corrupt ({bad['problem']}): "
+                         "replace it with a genuine copy")
+    for bad in found["corrupt"]:  # our own cache: make room for a fresh copy
+        (data_dir / bad["file"]).unlink(missing_ok=True)
+    missing = [stem for stem in FILES if _find(data_dir, stem) is None]
     if not missing:
         return
     try:
@@ -158,7 +198,7 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
     except OSError as e:
         raise MnistError(f"cannot write to the MNIST data directory {data_dir}: {e}") from e
     for stem in missing:
-        failures = []
+        failures, reached = [], False
         for mirror in mirrors:
             url = mirror.rstrip("/") + f"/{stem}.gz"
             try:
@@ -166,7 +206,10 @@ def download(data_dir: Path | None = None, progress: Callable[[str, int, int], N
                 break
             except MnistError as e:
                 failures.append(f"{url}: {e}")
+                reached = reached or not isinstance(e, MirrorsUnreachable)
         else:
+            if not reached:
+                raise MirrorsUnreachable(f"no mirror could be reached for {stem}.gz: " + "; ".join(failures))
             raise MnistError(f"could not download {stem}.gz from any mirror: " + "; ".join(failures))
 
 

@@ -39,9 +39,15 @@ def check_range(name: str, value, low: float, high: float, low_open=False, high_
 
 
 class Optimizer:
-    """Base: holds the learning rate η, checked whenever it is set."""
+    """Base: holds the learning rate η, checked whenever it is set.
+
+    ``STATE`` names the attributes that every update changes (velocities, moments, the step count):
+    ``state()`` copies them and ``restore(state)`` puts a copy back, so a trainer can roll back to
+    a checkpoint; hyperparameters such as η are not part of it."""
 
     name = "sgd"
+    STATE: tuple[str, ...] = ()
+    ARRAYS: tuple[str, ...] = ()  # the STATE that holds one array per parameter array
 
     def __init__(self, learning_rate: float = 0.1):
         self.learning_rate = learning_rate
@@ -57,6 +63,18 @@ class Optimizer:
     def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         raise NotImplementedError
 
+    def state(self) -> dict:
+        return {name: _copied(getattr(self, name)) for name in self.STATE}
+
+    def restore(self, state: dict) -> None:
+        for name in self.STATE:
+            setattr(self, name, _copied(state[name]))
+
+
+def _copied(value):
+    """A list of arrays copied array by array; numbers and None as they are."""
+    return [a.copy() for a in value] if isinstance(value, list) else value
+
 
 class SGD(Optimizer):
     name = "sgd"
@@ -69,6 +87,7 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name = "momentum"
+    STATE = ARRAYS = ("v",)
 
     def __init__(self, learning_rate: float = 0.1, momentum: float = 0.9):
         super().__init__(learning_rate)
@@ -86,6 +105,8 @@ class Momentum(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
+    ARRAYS = ("m", "s")
+    STATE = ("t", *ARRAYS)
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(learning_rate)
@@ -111,12 +132,17 @@ class Adam(Optimizer):
             theta -= step * m / (np.sqrt(s) + eps_hat)
 
 
-def make_optimizer(name: str, learning_rate: float, **options) -> Optimizer:
-    """A fresh optimiser by name: ``sgd``, ``momentum`` or ``adam``."""
+def optimizer_class(name: str) -> type[Optimizer]:
+    """The optimiser class called ``name``: ``sgd``, ``momentum`` or ``adam``."""
     kinds = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
     if name not in kinds:
         raise ValueError(f"optimizer={name!r} is unknown: choose one of {', '.join(OPTIMIZERS)}")
-    return kinds[name](learning_rate, **options)
+    return kinds[name]
+
+
+def make_optimizer(name: str, learning_rate: float, **options) -> Optimizer:
+    """A fresh optimiser by name: ``sgd``, ``momentum`` or ``adam``."""
+    return optimizer_class(name)(learning_rate, **options)
 
 
 class Regularizer:

@@ -7,8 +7,13 @@ One step on the mini-batch (X_b, Y_b) of ``batch_size`` rows:
 
 Each epoch visits the n training rows once, in an order drawn from the trainer's own
 ``np.random.default_rng(seed)``, so the same seed and settings give bit-identical weights.
-A step whose loss or gradients are not finite raises ``DivergenceError`` before any weight
-changes, so the network keeps its last good values.
+A step whose loss or gradients are not finite raises ``DivergenceError`` and rolls the trainer
+back to its last checkpoint: weights, optimiser state, data order and counters as they were at
+that step, so training can go on from there (at a lower learning rate, say). The last finite
+step is no good place to go back to: on the Playground's plane set at learning rate 1 the losses
+run 19.6, 1.2·10⁹, ∞, and from the weights of the second step even learning rate 0.001 diverges.
+So a checkpoint is taken at most every CHECKPOINT_EVERY steps, and only of a step whose batch
+loss is within HEALTHY_GROWTH of the running geometric mean of the batch losses.
 """
 from __future__ import annotations
 
@@ -22,10 +27,34 @@ from engine.network import Network
 from engine.optim import Optimizer, Regularizer
 
 MAX_BATCH_SIZE = 65536
+# Copying the parameters and Adam's moments of the 784-128-64-10 MNIST network takes 0.04 ms, 3 %
+# of a 1.2 ms step at batch 128 (one core): every 10 steps that is 0.3 %.
+CHECKPOINT_EVERY = 10
+# Healthy runs of every preset stay within 210× of the running mean (spiral, 3,000 steps, as its
+# loss nears 10⁻⁵); the plane set's blow-up jumps 6·10⁷× in one step.
+HEALTHY_GROWTH = 1000.0
+LOSS_MEMORY = 0.1           # weight of the newest batch loss in the running mean of log(loss)
+_TINY_LOSS = 1e-30          # log(0) guard
 
 
 class DivergenceError(ArithmeticError):
-    """The loss or a gradient became NaN or infinite."""
+    """The loss or a gradient became NaN or infinite at ``step``; the trainer is back at ``restored_step``."""
+
+    def __init__(self, message: str, step: int = 0, restored_step: int = 0):
+        super().__init__(message)
+        self.step, self.restored_step = step, restored_step
+
+
+@dataclass
+class _Checkpoint:
+    params: list[np.ndarray]
+    optimizer: dict
+    order: np.ndarray         # epoch orders are replaced, never changed in place: kept by reference
+    position: int
+    epoch: int
+    step: int
+    rng: dict
+    log_loss: float | None
 
 
 @dataclass
@@ -99,6 +128,8 @@ class Trainer:
         self.position = 0
         self.step_count = 0
         self.epoch = 0
+        self._checkpoint: _Checkpoint | None = None
+        self._log_loss: float | None = None     # running mean of log(batch loss)
 
     @property
     def batch_size(self) -> int:
@@ -126,14 +157,15 @@ class Trainer:
 
     def step(self, trace: bool = False) -> StepStats:
         """Train on one mini-batch; ``trace`` also records the step's matrices."""
+        due = self._checkpoint is None or self.step_count - self._checkpoint.step >= CHECKPOINT_EVERY
+        mark = (self.order, self.position, self.epoch, self.rng.bit_generator.state) if due else None
         rows = self.next_batch()
         X, Y = self.X[rows], self.Y[rows]
         p = self.network.backprop(X, Y, self.regularizer)
         grad_norms = [0.0 if dW is None else math.sqrt(np.vdot(dW, dW)) for dW in p.dW]  # 0: pool, flatten
         if not (math.isfinite(p.loss) and all(map(math.isfinite, grad_norms))):
-            raise DivergenceError(
-                f"training diverged at step {self.step_count + 1}: the loss became {p.loss} — "
-                f"learning_rate={self.optimizer.learning_rate:g} is probably too high; lower it and reset")
+            raise self._roll_back(p.loss, mark)
+        self._watch(p.loss, mark)
         before = [(copy(l.W), copy(l.b)) for l in self.network.layers] if trace else None
         self.optimizer.update(self.network.parameters(),
                               [g for dW, db in zip(p.dW, p.db) if dW is not None for g in (dW, db)])
@@ -154,6 +186,35 @@ class Trainer:
                         for l, z, a in zip(net.layers, p.z, p.a)],
                 grad_a=p.grad_a)
         return stats
+
+    def _watch(self, loss: float, mark) -> None:
+        """Update the running mean of log(loss); checkpoint the weights (not yet updated) when due and healthy."""
+        log_loss = math.log(max(loss, _TINY_LOSS))
+        healthy = self._log_loss is None or log_loss <= self._log_loss + math.log(HEALTHY_GROWTH)
+        self._log_loss = log_loss if self._log_loss is None else self._log_loss + LOSS_MEMORY * (log_loss - self._log_loss)
+        if mark is not None and healthy:
+            order, position, epoch, rng = mark
+            self._checkpoint = _Checkpoint([q.copy() for q in self.network.parameters()], self.optimizer.state(),
+                                           order, position, epoch, self.step_count, rng, self._log_loss)
+
+    def _roll_back(self, loss: float, mark) -> DivergenceError:
+        """Back to the last checkpoint (or, without one, to before this batch); the error to raise."""
+        step = self.step_count + 1
+        c = self._checkpoint
+        if c is not None:
+            for q, saved in zip(self.network.parameters(), c.params):
+                np.copyto(q, saved)
+            self.optimizer.restore(c.optimizer)
+            self.order, self.position, self.epoch, self.step_count = c.order, c.position, c.epoch, c.step
+            self.rng.bit_generator.state = c.rng
+            self._log_loss = c.log_loss
+        elif mark is not None:  # the weights have not changed: only the data position moved on
+            self.order, self.position, self.epoch = mark[:3]
+            self.rng.bit_generator.state = mark[3]
+        return DivergenceError(
+            f"training diverged at step {step}: the loss became {loss}; the trainer is back at step "
+            f"{self.step_count}, before the loss blew up — learning_rate={self.optimizer.learning_rate:g} "
+            "is probably too high: lower it", step, self.step_count)
 
     def steps(self, count: int | None = None) -> Iterator[StepStats]:
         """Yield the statistics of ``count`` steps, or forever when count is None."""

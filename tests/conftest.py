@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_HOST = "testserver"  # the Host header of Starlette's TestClient: allowed in the tests' settings
 
 
 def pytest_collection_modifyitems(items):
@@ -42,6 +43,7 @@ def make_client(tmp_path):
         "NNPLAY_MODELS_DIR": str(tmp_path / "models"),
         "NNPLAY_DATA_DIR": os.environ.get("NNPLAY_DATA_DIR") or str(REPO_ROOT.parent / "shared" / "mnist"),
         "NNPLAY_PRETRAINED": str(tmp_path / "no-such-model.npz"),
+        "NNPLAY_ALLOWED_HOSTS": TEST_HOST,
     })
 
     def make(**overrides):

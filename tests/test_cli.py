@@ -1,8 +1,12 @@
 """The ``nnplay`` command: train, predict, serve (and ``python -m app`` as the same thing)."""
 from __future__ import annotations
 
+import functools
+import http.server
+import io
 import os
 import signal
+import threading
 import socket
 import subprocess
 import sys
@@ -14,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.cli import main
-from engine import digits, modelfile
+from app.cli import ProgressBar, main
+from engine import digits, mnist, modelfile
 from engine.network import Network
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +35,38 @@ def env(monkeypatch, tmp_path):
 def test_train_xor_shows_progress_and_final_metrics_and_saves(env, capsys):
     assert main(["train", "xor", "--seed", "0", "--save", "xor-1"]) == 0
     out, err = capsys.readouterr()
-    assert "[" + "#" * 30 + "] 100%" in err and "1500 steps" in err
+    # not a terminal: a plain line per epoch, no \r frames
+    assert "\r" not in err and "epoch 1/1500  loss" in err and "epoch 1500/1500  loss" in err and "1500 steps" in err
+    assert len([line for line in err.splitlines() if line.startswith("epoch ")]) == 1500
     assert "train loss" in out and "test  loss" in out and "accuracy 100.0%" in out
     net, meta = modelfile.load(env / "models" / "xor-1.npz")
     assert net.sizes == [2, 2, 1] and meta["dataset"] == "xor_table" and meta["test_accuracy"] == 1.0
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     assert list(net.classify(net.forward(X))) == [0, 1, 1, 0]
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_progress_bar_redraws_one_line_on_a_terminal_only():
+    terminal, log = Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        bar = ProgressBar(4, stream)
+        for done in range(1, 5):
+            bar.show(done, f"step {done}", force=True)
+            bar.line(f"epoch {done}/4")
+        bar.finish("4 steps")
+    assert terminal.getvalue().count("\r[") == 5 and "epoch 1/4" not in terminal.getvalue()
+    assert "[" + "#" * 30 + "] 100%  4 steps\n" in terminal.getvalue()
+    assert log.getvalue() == "epoch 1/4\nepoch 2/4\nepoch 3/4\nepoch 4/4\n4 steps\n"
+
+
+def test_one_epoch_is_one_epoch(env, capsys):
+    assert main(["train", "circle", "--epochs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert ", 1 epoch\n" in err and "1 epochs" not in err
 
 
 def test_train_checks_its_arguments_before_training(env, capsys):
@@ -56,6 +86,39 @@ def test_train_mnist_briefly(env, mnist_dir, monkeypatch, capsys):
     assert "[784, 128, 64, 10], 500 training samples" in err
     accuracy = float(out.split("test  loss")[1].split("accuracy")[1].strip().rstrip("%"))
     assert 30 < accuracy <= 100  # 8 steps of Adam on 500 digits: well above chance (10 %)
+
+
+@pytest.fixture
+def mirror(mnist_dir):
+    """A local HTTP mirror serving the MNIST .gz files, like the public ones."""
+    handler = functools.partial(QuietHandler, directory=str(mnist_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_train_mnist_downloads_it_on_first_use(env, mirror, monkeypatch, capsys):
+    monkeypatch.setenv("NNPLAY_DATA_DIR", str(env / "mnist"))
+    monkeypatch.setenv("NNPLAY_MNIST_MIRRORS", mirror)
+    assert main(["train", "mnist", "--epochs", "1", "--mnist-train-size", "100"]) == 0
+    err = capsys.readouterr().err
+    assert "downloading it" in err and "t10k-labels-idx1-ubyte.gz" in err and "1 epoch" in err
+    assert sorted(p.name for p in (env / "mnist").glob("*.gz")) == sorted(f"{stem}.gz" for stem in mnist.FILES)
+
+
+def test_train_mnist_without_a_reachable_mirror_says_so(env, monkeypatch, capsys):
+    monkeypatch.setenv("NNPLAY_DATA_DIR", str(env / "mnist"))
+    monkeypatch.setenv("NNPLAY_MNIST_MIRRORS", f"http://127.0.0.1:{free_port()}/")
+    assert main(["train", "mnist", "--epochs", "1"]) == 2
+    assert "no mirror could be reached" in capsys.readouterr().err
 
 
 def test_predict_prints_the_digit_and_probabilities(env, capsys):
@@ -83,7 +146,13 @@ def test_predict_errors_are_plain_messages(env, capsys):
     assert main(["predict", str(env / "digit.png")]) == 2
     assert "run make model" in capsys.readouterr().err
     assert main(["predict", str(env / "digit.png"), "--model", "nothing"]) == 2
-    assert "no saved model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no saved model of that name" in err and "no model is saved yet" in err and "/api/models" not in err
+    (env / "models").mkdir()
+    modelfile.save(Network.create([784, 10], ["softmax"], "cross_entropy"), env / "models" / "tiny.npz")
+    modelfile.save(Network.create([784, 10], ["softmax"], "cross_entropy"), env / "models" / "other.npz")
+    assert main(["predict", str(env / "digit.png"), "--model", "nosuch"]) == 2
+    assert "the saved models are: other, tiny" in capsys.readouterr().err
 
 
 def free_port() -> int:

@@ -359,7 +359,7 @@ def test_sigkill_while_saving_keeps_the_previous_model_intact(tmp_path):
     assert same(kept, previous) or same(kept, newer)
     print(f"killed mid-save: keep.npz holds the {'first' if same(kept, previous) else 'newer'} network; "
           f"temp files left: {[p.name for p in leftovers]}")
-    assert [m["name"] for m in ModelStore(models).list()] == ["keep", "other"]
+    assert [m["name"] for m in ModelStore(models).list()["models"]] == ["keep", "other"]
     assert all(path.name.startswith(".") for path in leftovers), leftovers  # no model name can reach them
     if leftovers:
         with pytest.raises(Exception):

@@ -36,6 +36,7 @@ from app import config as cfg
 from app.main import create_app
 from app.settings import REPO_ROOT, Settings
 from app.ws import COMMANDS
+from tests.conftest import TEST_HOST
 
 ERROR_CODES = {"bad_json", "unknown_command", "bad_value", "limit", "diverged", "mnist_missing", "no_ink",
                "not_found", "version", "model_missing"}  # "internal" is a server bug: never expected
@@ -54,7 +55,7 @@ def fuzz_settings(tmp_path_factory) -> Settings:
         "NNPLAY_MODELS_DIR": str(root / "models"), "NNPLAY_DATA_DIR": str(root / "no-mnist"),
         "NNPLAY_PRETRAINED": str(REPO_ROOT / "engine" / "pretrained" / "digits.npz"),
         "NNPLAY_MNIST_MIRRORS": "http://127.0.0.1:9/", "NNPLAY_MAX_WIDTH": "32", "NNPLAY_MAX_LAYERS": "4",
-        "NNPLAY_MAX_SAMPLES": "500", "NNPLAY_MAX_SESSIONS": "4"})
+        "NNPLAY_MAX_SAMPLES": "500", "NNPLAY_MAX_SESSIONS": "4", "NNPLAY_ALLOWED_HOSTS": TEST_HOST})
 
 
 class Tally:
@@ -94,8 +95,10 @@ def client(fuzz_settings):
 
 @pytest.fixture(scope="module")
 def bystander(client):
-    """A session opened before the fuzzing: it must still train when the fuzzing is over."""
+    """A session opened (and configured, so that only the long idle timeout applies to it) before the
+    fuzzing: it must still train when the fuzzing is over."""
     with client.websocket_connect("/ws/session") as ws:
+        ws.send_json({"type": "configure", "preset": "circle", "id": "b0"})
         yield ws
 
 
@@ -344,13 +347,30 @@ commands = st.builds(
     st.sampled_from(COMMANDS),
     st.dictionaries(st.sampled_from(FIELDS), wild, max_size=4).flatmap(
         lambda fields: st.fixed_dictionaries({k: sane.get(k, st.just(v)) | st.just(v) for k, v in fields.items()})))
+BIG = "1" + "0" * 30     # fits no 64-bit integer
+HUGE = "9" * 400         # fits no float either
+POISON = [  # messages that once killed a session's worker, or made its reply unwritable
+    '{"type": "pause", "id": ' + BIG + '}', '{"type": "pause", "id": 9007199254740993}',
+    '{"type": "pause", "id": -' + BIG + '}', '{"type": "pause", "id": 1.5}', '{"type": "pause", "id": true}',
+    '{"type": "pause", "id": "\\ud800"}', '{"type": "pause", "id": "tab\\tid"}', '{"type": "pause", "id": [1]}',
+    '{"type": "step", "unit": "epoch", "id": ' + HUGE + '}', '{"type": "set", "learning_rate": ' + HUGE + '}',
+    '{"type": "set", "batch_size": ' + BIG + '}', '{"type": "set", "\\udfff": 1}', '{"type": "reset", "seed": ' + BIG + '}',
+    '{"type": "speed", "steps_per_second": ' + HUGE + '}', '{"type": "configure", "config": {"seed": ' + BIG + '}}',
+    '{"type": "configure", "config": {"\\ud800": 1}}', '{"type": "configure", "config": {"dataset": "\\ud800"}}',
+    '{"type": "configure", "config": {"hidden": [' + BIG + ']}}', '{"type": "configure", "config": {"noise": -' + HUGE + '}}',
+    '{"type": "save", "name": "\\ud800"}', '{"type": "load", "name": ' + BIG + '}',
+    '{"type": "probe", "inputs": [[' + HUGE + ', 0]]}', '{"type": "add_point", "x1": ' + BIG + ', "x2": 0, "label": 1}',
+    '{"type": "set_weight", "layer": ' + BIG + ', "from": 0, "to": 0, "value": 1}',
+    '{"type": "set_bias", "layer": 1, "neuron": 0, "value": -' + HUGE + '}',
+    '{"type": "predict", "width": ' + BIG + ', "height": 1, "pixels": "AA=="}',
+]
 NESTED = "[" * 5000 + "]" * 5000
 DEEP_CONFIG = '{"type": "configure", "config": {"dataset": ' + "[" * 900 + "]" * 900 + "}}"
 HANDMADE = {  # message: the error code it must get (None: a valid command)
     "": "bad_json", " ": "bad_json", "{": "bad_json", "nul": "bad_json", "[" * 5000 + "]" * 5000: "bad_json",
     '{"type": "configure", "config": {"dataset": ' + "[" * 900 + "]" * 900 + "}}": "bad_value",
     '{"type": "set", "learning_rate": NaN}': "bad_json", '{"type": "set", "learning_rate": 1e999}': "bad_value",
-    '{"type": "set", "batch_size": ' + "9" * 4400 + "}": "bad_json",
+    '{"type": "set", "batch_size": ' + "9" * 4400 + "}": "bad_value",
     '{"type": "probe", "inputs": [' + ",".join(["[1e308, -1e308]"] * 64) + "]}": "bad_value",
     '{"type": "configure", "config": {"points": ' + json.dumps([[0.5, 0.5, 1]] * 5000) + "}}": "limit",
     '{"type": "predict", "image": "' + data_url(png_claiming(50000, 50000, rows=8)) + '"}': "limit",
@@ -359,6 +379,8 @@ HANDMADE = {  # message: the error code it must get (None: a valid command)
     '{"type": "hello", "version": 2}': "version", '{"type": "play"}': None,
     '{"type": "speed", "steps_per_second": null}': None,
     '{"type": "add_point", "x1": 1e400, "x2": 0, "label": 1}': "bad_value",
+    **{text: "bad_value" for text in POISON}, '{"type": "pause", "id": 9007199254740991}': None,
+    '{"type": "pause", "id": "printable id"}': None, '{"type": "pause", "id": -9007199254740991}': None,
 }
 
 

@@ -91,7 +91,7 @@ def test_load_leaves_a_shared_directory_untouched(mnist_dir, test_split):
     before = sorted((p.name, p.stat().st_mtime_ns) for p in mnist_dir.iterdir())
     mnist.load("test", mnist_dir)
     assert sorted((p.name, p.stat().st_mtime_ns) for p in mnist_dir.iterdir()) == before
-    assert mnist.status(mnist_dir) == {"ready": True, "missing": [], "dir": str(mnist_dir)}
+    assert mnist.status(mnist_dir) == {"ready": True, "missing": [], "corrupt": [], "dir": str(mnist_dir)}
 
 
 def test_load_accepts_uncompressed_files(mnist_dir, test_split, tmp_path):
@@ -103,7 +103,8 @@ def test_load_accepts_uncompressed_files(mnist_dir, test_split, tmp_path):
 
 
 def test_load_reports_missing_files(tmp_path):
-    assert mnist.status(tmp_path) == {"ready": False, "missing": list(mnist.FILES), "dir": str(tmp_path)}
+    assert mnist.status(tmp_path) == {"ready": False, "missing": list(mnist.FILES), "corrupt": [],
+                                     "dir": str(tmp_path)}
     with pytest.raises(mnist.MnistError, match=r"MNIST file t10k-images-idx3-ubyte is missing from .*download"):
         mnist.load("test", tmp_path)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from app.protocol import Quantised, decode_frame, dumps, encode_frame, quantise
+from tests.conftest import TEST_HOST
 from engine import data as toysets
 from engine import digits, mnist
 from engine.network import Network
@@ -367,6 +368,40 @@ def test_divergence_pauses_the_session_with_a_diverged_error_and_no_nan(ws, wire
     assert reply["code"] == "diverged" and reply["field"] == "learning_rate"
 
 
+def test_after_a_divergence_the_session_holds_finite_weights_and_goes_on_from_the_restored_step(ws, wire):
+    """Issue 14's repro: plane, linear units, learning rate 1 diverges at once."""
+    configure(ws, wire, config={"dataset": "plane", "activation": "linear", "output": "linear", "learning_rate": 1})
+    ws.send_json({"type": "play"})
+    error = wire.until(ws, "error")
+    assert error["code"] == "diverged" and error["learning_rate"] == 1
+    assert error["restored_step"] < error["step"] and error["state"]["running"] is False
+    metrics = wire.until(ws, "metrics")
+    assert metrics["step"] == error["restored_step"] == error["state"]["step"]
+    assert metrics["train_loss"] is not None and metrics["test_loss"] is not None   # finite: null means ∞ or NaN
+    ws.send_json({"type": "set", "learning_rate": 0.001, "id": "lr"})
+    assert wire.until(ws, "ack")["learning_rate"] == 0.001
+    ws.send_json({"type": "play"})
+    while (m := wire.until(ws, "metrics"))["step"] < error["restored_step"] + 200:
+        assert m["train_loss"] is not None
+    ws.send_json({"type": "pause", "id": "p"})
+    while (reply := wire.recv(ws)).get("id") != "p":
+        assert reply["type"] != "error", reply
+    assert m["train_loss"] < metrics["train_loss"]
+
+
+def test_mnist_test_figures_are_measured_early_in_the_first_epoch_and_say_where(ws, wire, mnist_dir):
+    configured, _ = configure(ws, wire, preset="mnist", config={"mnist_train_size": 20000})   # 157 steps an epoch
+    steps_per_epoch = math.ceil(configured["dataset"]["n_train"] / configured["config"]["batch_size"])
+    ws.send_json({"type": "play"})
+    measured = set()
+    while (m := wire.until(ws, "metrics"))["epoch"] == 0:
+        assert m["test_step"] <= m["step"]
+        measured.add(m["test_step"])
+    ws.send_json({"type": "pause"})
+    early = sorted(step for step in measured if 0 < step < steps_per_epoch)
+    assert len(early) >= 3, early    # the test line moves within the first epoch, not only at its end
+
+
 @pytest.mark.parametrize("text, code, field", [
     ("{not json", "bad_json", None),
     ("[1, 2]", "bad_json", None),
@@ -441,7 +476,8 @@ def mnist_session(mnist_dir, tmp_path_factory, wire):
     from app.main import create_app
     from app.settings import Settings
     settings = Settings.from_env({"NNPLAY_DATA_DIR": str(mnist_dir),
-                                  "NNPLAY_MODELS_DIR": str(tmp_path_factory.mktemp("models"))})
+                                  "NNPLAY_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
+                                  "NNPLAY_ALLOWED_HOSTS": TEST_HOST})
     with TestClient(create_app(settings)) as client, client.websocket_connect("/ws/session") as ws:
         wire.recv(ws)
         ws.send_json({"type": "configure", "preset": "mnist", "config": {"mnist_train_size": 500}})

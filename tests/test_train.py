@@ -128,3 +128,66 @@ def test_empty_or_mismatched_data_is_refused():
         Trainer(net, np.zeros((0, 2)), np.zeros((0, 1)), make_optimizer("sgd", 0.1))
     with pytest.raises(ValueError, match=r"do not fit a \[2, 1\] network"):
         Trainer(net, np.zeros((4, 3)), np.zeros((4, 1)), make_optimizer("sgd", 0.1))
+
+
+def exploding_trainer(optimizer="sgd", lr=1.0):
+    """The Playground's plane set with a linear 2-4-2-1 network at learning rate 1 (issue 14): the first
+    step's loss is finite, the second is 10⁸ times larger, the third is infinite."""
+    from engine import data
+    ds = data.toy("plane", 500, 0.0, 0.5, 0)
+    net = Network.create([2, 4, 2, 1], "linear", "squared_error", init="xavier", seed=0)
+    return Trainer(net, ds.X_train, ds.y_train[:, None], make_optimizer(optimizer, lr), batch_size=10, seed=0)
+
+
+@pytest.mark.parametrize("optimizer,lower", [("sgd", 0.01), ("momentum", 0.001)])
+def test_divergence_rolls_back_to_weights_whose_loss_is_finite(optimizer, lower):
+    t = exploding_trainer(optimizer)
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError) as caught:
+        for _ in t.steps(1000):
+            pass
+    e = caught.value
+    assert e.restored_step < e.step and t.step_count == e.restored_step
+    loss, _ = evaluate(t.network, t.X, t.Y)
+    assert np.isfinite(loss) and loss < 100   # the weights before the explosion, not its last finite step
+    # the same seed replayed to that step gives the same weights: data order and optimiser state came back too
+    twin = exploding_trainer(optimizer)
+    for _ in twin.steps(e.restored_step):
+        pass
+    for a, b in zip(t.network.parameters(), twin.network.parameters()):
+        assert a.tobytes() == b.tobytes()
+    # a lower rate (kept, not rolled back) goes on from there and learns
+    t.optimizer.learning_rate = lower
+    for _ in t.steps(300):
+        pass
+    assert t.optimizer.learning_rate == lower and t.step_count == e.restored_step + 300
+    assert evaluate(t.network, t.X, t.Y)[0] < 0.01
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_rollback_restores_weights_optimiser_state_and_data_order(optimizer):
+    t, twin = make_trainer(optimizer, 0.05), make_trainer(optimizer, 0.05)
+    for _ in t.steps(25):
+        pass
+    t.network.layers[0].W[0, 0] = np.nan      # by hand: the next loss is NaN
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError) as caught:
+        t.step()
+    assert (caught.value.step, caught.value.restored_step, t.step_count) == (26, 20, 20)
+    for _ in twin.steps(20):
+        pass
+    for a, b in zip(t.network.parameters(), twin.network.parameters()):
+        assert a.tobytes() == b.tobytes()
+    for _ in range(30):                       # and from there both runs take the same steps
+        assert t.step().loss == twin.step().loss
+    for a, b in zip(t.network.parameters(), twin.network.parameters()):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_divergence_on_the_very_first_step_keeps_the_weights():
+    t = exploding_trainer()
+    t.network.layers[0].W[:] = 1e30   # by hand: the first loss is already infinite
+    before = [p.copy() for p in t.network.parameters()]
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError) as caught:
+        t.step()
+    assert caught.value.restored_step == 0 and t.step_count == 0
+    for p, q in zip(t.network.parameters(), before):
+        assert p.tobytes() == q.tobytes()

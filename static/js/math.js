@@ -6,6 +6,7 @@
 import { connect } from "./socket.js";
 import { frameScheduler } from "./frame.js";
 import { decodeConfig } from "./urlstate.js";
+import { readSchema } from "./schema.js";
 import { buildOperations, lineFormula, lineShapes } from "./steps.js";
 import { createEquation } from "./views/matrix.js";
 import { createLayerGraph } from "./views/layergraph.js";
@@ -19,7 +20,7 @@ const HINT = "Hover over a number of a result to see where it comes from.";
 
 // What the address asks for: a preset, or a Playground configuration, and a layer to show.
 function readAddress(search) {
-  const params = decodeConfig(search);
+  const params = decodeConfig(search, readSchema());
   const layer = params.layer === undefined ? null : Number(params.layer);
   const preset = params.preset;
   delete params.layer;
@@ -191,14 +192,18 @@ function init() {
       list.dataset.titles = titles;
       list.replaceChildren(...state.ops.map((o, i) => {
         const item = document.createElement("li");
-        item.textContent = o.title;
+        const button = Object.assign(document.createElement("button"), { type: "button", textContent: o.title });
+        item.append(button);   // a button, so Tab and Enter reach every operation too
         item.dataset.op = o.id;
         item.dataset.kind = o.kind;
         item.addEventListener("click", () => go(i));
         return item;
       }));
     }
-    [...list.children].forEach((item, i) => item.classList.toggle("current", i === state.index));
+    [...list.children].forEach((item, i) => {
+      item.classList.toggle("current", i === state.index);
+      if (i === state.index) item.firstChild.setAttribute("aria-current", "step"); else item.firstChild.removeAttribute("aria-current");
+    });
   }
 
   function summary(network, config) {
@@ -247,7 +252,7 @@ function init() {
   $("math-step").addEventListener("click", () => requestStep("keep"));
   $("math-play").addEventListener("click", () => setPlaying(!state.playing));
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest("select, input[type=text], input[type=number], textarea")) return;
+    if (event.target.closest("select, input, textarea")) return;   // a radio's own arrows and Space choose
     if (event.key === " " && event.target.closest("button, [tabindex]")) return; // a focused control's own Space
     const action = { ArrowRight: next, ArrowLeft: () => go(state.index - 1), ArrowDown: () => requestStep("keep"),
       " ": () => setPlaying(!state.playing) }[event.key];

@@ -1,8 +1,10 @@
 // The only module that talks to the server: one WebSocket per tab, JSON text frames out,
-// JSON text frames and binary array frames in (layout in docs/protocol.md).
+// JSON text frames and binary array frames in (layout in docs/protocol.md), and the REST helpers.
 
 const MAGIC = "NNP1";
 const TYPED = { float32: Float32Array, uint8: Uint8Array, int32: Int32Array };
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 8000;
 
 // Decode one binary frame into {type, ...header, arrays: {name: TypedArray}}.
 // Each array carries .shape, and quantised uint8 arrays also carry .scale and .low
@@ -26,49 +28,73 @@ export function decodeFrame(buffer) {
   return { ...header, arrays };
 }
 
-// Open the session socket. Handlers: onOpen(), onMessage(json), onFrame(decoded), onClose(event).
-// It reconnects by itself after an unexpected close; onOpen runs again so the page can
-// re-send its configuration.
+// Open the session socket. Handlers: onOpen(), onMessage(json), onFrame(decoded),
+// onClose(event, retryInMs). After an unexpected close it reconnects by itself, first after
+// 0.5 s, then waiting twice as long each time up to 8 s. When the server's hello gave a resume
+// token, the reconnection asks for the same session back (`/ws/session?resume=<token>`); the
+// next hello says whether it was (`resumed: true`) or a fresh session was opened.
 export function connect({ path = "/ws/session", onOpen, onMessage, onFrame, onClose } = {}) {
   let ws = null;
   let closedByUs = false;
   let nextId = 1;
-  let retryMs = 500;
+  let retryMs = FIRST_RETRY_MS;
+  let retryTimer = 0;
+  let resumeToken = null;
 
   function open() {
+    retryTimer = 0;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    ws = new WebSocket(`${scheme}//${location.host}${path}`);
+    const query = resumeToken ? `?resume=${encodeURIComponent(resumeToken)}` : "";
+    ws = new WebSocket(`${scheme}//${location.host}${path}${query}`);
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => { retryMs = 500; onOpen?.(); };
+    ws.onopen = () => { retryMs = FIRST_RETRY_MS; onOpen?.(); };
     ws.onmessage = (event) => {
-      if (typeof event.data === "string") onMessage?.(JSON.parse(event.data));
-      else onFrame?.(decodeFrame(event.data));
+      if (typeof event.data !== "string") { onFrame?.(decodeFrame(event.data)); return; }
+      const message = JSON.parse(event.data);
+      if (message.type === "hello") resumeToken = message.resume?.token ?? null;
+      onMessage?.(message);
     };
     ws.onclose = (event) => {
-      onClose?.(event);
-      if (!closedByUs) { setTimeout(open, retryMs); retryMs = Math.min(retryMs * 2, 8000); }
+      if (closedByUs) { onClose?.(event, null); return; }
+      const wait = retryMs;
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+      retryTimer = setTimeout(open, wait);
+      onClose?.(event, wait);
     };
   }
   open();
 
   return {
-    // Send a command; returns its id so replies can be matched.
+    // Send a command; returns its id so replies can be matched (null when the socket is not open).
     send(type, fields = {}) {
+      if (ws.readyState !== WebSocket.OPEN) return null;
       const id = nextId++;
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type, id, ...fields }));
+      ws.send(JSON.stringify({ type, id, ...fields }));
       return id;
     },
     get ready() { return ws.readyState === WebSocket.OPEN; },
-    close() { closedByUs = true; ws.close(); },
+    // Reconnect now instead of waiting for the next try.
+    retryNow() {
+      if (!retryTimer) return;
+      clearTimeout(retryTimer);
+      open();
+    },
+    close() { closedByUs = true; clearTimeout(retryTimer); ws.close(); },
   };
 }
 
 // POST JSON to a REST route and return the decoded answer; a non-2xx answer throws an Error
-// carrying the server's message.
+// carrying the server's message and its `detail` ({code, message, field}); a server that
+// cannot be reached throws one with `offline: true`.
 export async function postJSON(url, body) {
-  const response = await fetch(url, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+  } catch (error) {
+    throw Object.assign(new Error("the server cannot be reached"), { offline: true, cause: error });
+  }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw Object.assign(new Error(data.detail?.message ?? data.detail ?? response.statusText), { data, status: response.status });
   return data;

@@ -146,3 +146,64 @@ def test_clicking_a_neuron_shows_its_weight_image(page, shot_dir):
     assert canvas_png(page, "#neuron-image") != before
     assert count_pixels(page, "#neuron-image", 3) == 28 * 28  # every pixel painted
     page.screenshot(path=shot_dir / "digits-neuron.png", full_page=True)
+
+
+def test_hidden_layers_are_read_in_one_place_and_refused_in_the_users_words(page):
+    open_page(page)
+    train, problem, hidden = page.locator("#train"), page.locator("#hidden-problem"), page.locator("input[name=hidden]")
+    expect(train).to_be_enabled(timeout=30_000)
+    hidden.fill("abc")
+    expect(problem).to_have_text("Hidden layers “abc” is not valid: give numbers separated by commas, like 128, 64.")
+    expect(train).to_be_disabled()
+    assert train.get_attribute("title") == problem.text_content()
+    assert page.text_content("#architecture") == ""            # not "784–NaN–10"
+    hidden.fill("")
+    expect(problem).to_contain_text("Hidden layers is empty")
+    expect(train).to_be_disabled()
+    hidden.fill("64, 2000")
+    expect(problem).to_contain_text("at most 1,024 neurons in a layer, not 2,000")
+    hidden.fill("32")
+    expect(problem).to_be_hidden()
+    expect(train).to_be_enabled()
+    expect(page.locator("#architecture")).to_have_text("784–32–10 · softmax output")
+
+
+def test_the_test_line_is_measured_from_the_first_second_and_the_charts_read_out(page):
+    open_page(page)
+    train = page.locator("#train")
+    expect(train).to_be_enabled(timeout=30_000)
+    train.click()
+    # 60,000 images in batches of 128: 469 steps an epoch; test points well before its end
+    wait_until(page, "(document.querySelector('#loss-chart').dataset.measuredAt_test_loss || '').split(',')"
+                     ".filter(x => +x > 0 && +x < 469).length >= 3", timeout=30_000)
+    train.click()
+    expect(train).to_have_text("▶ Train")
+    chart = page.locator("#loss-chart")
+    page.check("#loss-chart .chart-log input")
+    expect(chart).to_have_attribute("data-scale", "log")
+    box = page.locator("#loss-chart .u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    legend = page.locator("#loss-chart .u-legend").text_content()
+    assert "train" in legend and "test" in legend and "step" in legend
+
+
+def test_offline_download_says_no_mirror_answered_and_how_to_install_by_hand(start_server, tab_on, tmp_path):
+    from .conftest import free_port
+    folder = tmp_path / "no-mnist"
+    server = start_server(env={"NNPLAY_DATA_DIR": str(folder), "NNPLAY_MNIST_MIRRORS": f"http://127.0.0.1:{free_port()}/"})
+    page = tab_on(server.url)
+    page.goto("/digits")
+    expect(page.locator("#mnist-missing")).to_be_visible(timeout=30_000)
+    page.click("#download")
+    expect(page.locator("#download-failed")).to_be_visible(timeout=30_000)
+    reason = page.text_content("#download-reason")
+    assert "none of the download mirrors could be reached" in reason and "Errno" not in reason
+    assert page.locator("#download-files li").all_text_contents() == [
+        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert page.text_content("#download-dir") == str(folder)
+    assert "NNPLAY_DATA_DIR" in page.text_content("#download-failed")
+    details = page.locator("#download-failed details pre")
+    expect(details).to_be_hidden()
+    page.click("#download-failed details summary")
+    expect(details).to_contain_text("Connection refused")
+    expect(page.locator("#download")).to_have_text("Try again")

@@ -7,6 +7,7 @@ export function createBars(element, options = {}) {
   const { labels = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] } = options;
   const root = document.createElement("div");
   root.className = "bars";
+  root.setAttribute("role", "img");   // its text alternative reads out every bar
   const columns = labels.map((label) => {
     const column = document.createElement("div");
     column.className = "bar";
@@ -33,6 +34,9 @@ export function createBars(element, options = {}) {
       column.classList.toggle("best", i === best);
       column.title = probabilities ? `${labels[i]}: ${(100 * p).toFixed(1)} %` : "";
     });
+    root.setAttribute("aria-label", probabilities
+      ? `Probabilities: ${labels.map((label, i) => `${label} ${Math.round(100 * probabilities[i])} %`).join(", ")}`
+      : "Probabilities: nothing read yet");
   }
   const scheduler = frameScheduler(draw);
   scheduler.request();

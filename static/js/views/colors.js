@@ -1,9 +1,10 @@
-// The playground's diverging colour scale: −1 blue, 0 near-white, +1 orange (style.css --neg / --pos),
-// and lookup tables that turn a quantised uint8 neuron map into RGBA pixels in one pass.
+// The one diverging colour scale of every page: −1 blue, 0 near-white, +1 orange (style.css --neg,
+// --mid, --pos), and lookup tables that turn a quantised uint8 array into RGBA pixels in one pass.
+// Neuron maps, weights, weight images and a neuron's picture all use it.
 
-const NEG = [8, 119, 189];    // #0877bd
-const MID = [232, 234, 235];  // #e8eaeb
-const POS = [245, 147, 34];   // #f59322
+export const NEG = [8, 119, 189];    // #0877bd
+export const MID = [232, 234, 235];  // #e8eaeb
+export const POS = [245, 147, 34];   // #f59322
 
 // [r, g, b] for a value in [−1, 1] (clamped).
 export function divergingRGB(v) {
@@ -45,6 +46,19 @@ export function byteLut(array, normalise, discrete = false) {
     lut[byte] = (255 << 24 | b << 16 | g << 8 | r) >>> 0;
   }
   return lut;
+}
+
+// Paint `values` (h·w, row-major) into `target` (an ImageData) at (x0, y0), scaled so that
+// ±limit are the full colours.
+export function paintDiverging(target, values, w, h, x0, y0, limit) {
+  const scale = limit > 0 ? 1 / limit : 0;
+  const pixels = new Uint32Array(target.data.buffer);
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      const [R, G, B] = divergingRGB(values[r * w + c] * scale);
+      pixels[(y0 + r) * target.width + x0 + c] = (255 << 24 | B << 16 | G << 8 | R) >>> 0;
+    }
+  }
 }
 
 // Paint neuron `index` of a quantised (n, r, r) map array into an ImageData of size r×r.

@@ -6,6 +6,7 @@
 // confusion: (10, 10) counts; gallery: (k, 28, 28) uint8 images (255 = ink, or quantised with
 // .scale/.low); labels, predicted: k digits each.
 import { fitCanvas, frameScheduler } from "../frame.js";
+import { inkOf, paintGrey } from "./grey.js";
 
 export function createConfusion(element, options = {}) {
   const { cell = 26, galleryElement = null } = options;
@@ -82,19 +83,14 @@ export function createConfusion(element, options = {}) {
       return;
     }
     const [n, h, w] = images.shape;
+    const ink = inkOf(images);
     for (let k = 0; k < n; k++) {
       const figure = document.createElement("figure");
       const tile = document.createElement("canvas");
       tile.width = w; tile.height = h;
-      const ctx = tile.getContext("2d");
-      const picture = ctx.createImageData(w, h);
-      for (let p = 0; p < w * h; p++) {
-        const byte = images[k * w * h + p];
-        const ink = images.scale === undefined ? byte : Math.round(255 * Math.min(Math.max(images.low + byte * images.scale, 0), 1));
-        picture.data[4 * p] = picture.data[4 * p + 1] = picture.data[4 * p + 2] = ink;
-        picture.data[4 * p + 3] = 255;
-      }
-      ctx.putImageData(picture, 0, 0);
+      paintGrey(tile, images.subarray(k * w * h, (k + 1) * w * h), ink);
+      tile.setAttribute("role", "img");
+      tile.setAttribute("aria-label", `a test digit ${state.labels[k]}, read as ${state.predicted[k]}`);
       const caption = document.createElement("figcaption");
       caption.innerHTML = `<b>${state.labels[k]}</b> → <span class="wrong">${state.predicted[k]}</span>`;
       figure.title = `a ${state.labels[k]} read as ${state.predicted[k]}`;
@@ -107,9 +103,15 @@ export function createConfusion(element, options = {}) {
     drawMatrix();
     if (galleryDirty) { drawGallery(); galleryDirty = false; }
     const C = state?.confusion;
-    if (!C) { summary.textContent = "The whole test set is scored after each epoch and when you pause."; return; }
+    matrix.setAttribute("role", "img");
+    if (!C) {
+      summary.textContent = "The whole test set is scored after each epoch and when you pause.";
+      matrix.setAttribute("aria-label", "Confusion matrix of the test set: not scored yet");
+      return;
+    }
     let right = 0, total = 0;
     for (let r = 0; r < 10; r++) for (let c = 0; c < 10; c++) { total += C[r * 10 + c]; if (r === c) right += C[r * 10 + c]; }
+    matrix.setAttribute("aria-label", `Confusion matrix of the test set, true digit by row, the digit read by column: ${right} of ${total} read right`);
     if (hover) {
       const [r, c] = hover, count = C[r * 10 + c];
       let row = 0;

@@ -8,6 +8,8 @@
 // when there is nothing to show; weights: one Float32Array (n_{l-1} · n_l, row-major) per layer,
 // or null while they are unknown; selected: {layer (1-based), index} or null.
 import { fitCanvas, frameScheduler } from "../frame.js";
+import { NEG, POS } from "./colors.js";
+import { paintGrey } from "./grey.js";
 
 const EDGES_PER_LAYER = 80;
 const EDGES_PER_NEURON = 48;
@@ -15,7 +17,7 @@ const MAX_ROWS = 16;
 const BOUNDED = new Set(["sigmoid", "softmax", "tanh"]); // activations already in [-1, 1]
 const COLORS = {
   background: "#18222a", off: "#263440", text: "#b8c7d1", strong: "#ffffff",
-  pos: [245, 147, 34], neg: [64, 156, 230], lit: [255, 206, 84],
+  pos: POS, neg: NEG, lit: [255, 206, 84],
 };
 
 // Indices of the k largest values of `scores` (a typed array), best first.
@@ -80,15 +82,7 @@ export function createDigitNet(element, options = {}) {
   let inputPainted; // the activations the tile shows
 
   function paintInput(activations) {
-    const x = activations ? activations[0] : null;
-    const tileCtx = tile.getContext("2d");
-    const img = tileCtx.createImageData(28, 28);
-    for (let p = 0; p < 784; p++) {
-      const v = x ? Math.round(255 * Math.min(Math.max(x[p], 0), 1)) : 0;
-      img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = v;
-      img.data[4 * p + 3] = 255;
-    }
-    tileCtx.putImageData(img, 0, 0);
+    paintGrey(tile, activations ? activations[0] : null);
     inputPainted = activations;
   }
 
@@ -96,12 +90,13 @@ export function createDigitNet(element, options = {}) {
     const { sizes } = state;
     const L = sizes.length - 1;
     const top = 22, bottom = 30, usable = height - top - bottom;
-    const inputScale = Math.max(3, Math.min(6, Math.floor(usable / 28 / 1.4)));
+    // the input image takes at most a quarter of a narrow view (a phone), so the layers keep room
+    const inputScale = Math.max(2, Math.min(6, Math.floor(usable / 28 / 1.4), Math.floor(width / 4 / 28)));
     const columns = [];
     // the input image
     const inputSide = 28 * inputScale;
     columns.push({ x: 8, y: top + (usable - inputSide) / 2, w: inputSide, h: inputSide, scale: inputScale });
-    const outputWidth = 92;
+    const outputWidth = width < 480 ? 72 : 92;
     const free = width - 8 - inputSide - outputWidth - 8;
     const hiddenWidths = sizes.slice(1, L).map((n) => Math.ceil(n / Math.min(n, MAX_ROWS)));
     const cell = Math.max(2, Math.min(20, Math.floor(usable / MAX_ROWS),
@@ -172,7 +167,7 @@ export function createDigitNet(element, options = {}) {
   }
 
   function draw() {
-    const width = Math.max(320, element.clientWidth);
+    const width = Math.max(240, element.clientWidth);
     // resizing a canvas reallocates it: only when the size or the pixel ratio changed
     if (!ctx || sized !== `${width}×${window.devicePixelRatio}`) {
       ctx = fitCanvas(canvas, width, height);
@@ -265,17 +260,24 @@ export function createDigitNet(element, options = {}) {
       else ctx.strokeRect(cx - c.cell / 2, cy - c.cell / 2, c.cell, c.cell);
     }
 
-    // captions
+    // captions under the columns; where two would touch (a narrow view), every other one goes on top
     ctx.font = "11px system-ui, sans-serif";
     ctx.fillStyle = COLORS.text;
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
+    let previousRight = -Infinity, lastOnTop = true;
     layout.columns.forEach((c, l) => {
       const name = l === 0 ? `input ${sizes[0]}` : l === L ? `output ${sizes[l]}` : `hidden ${sizes[l]}`;
       const f = l === 0 ? "28 × 28" : state.activationNames[l - 1] ?? "";
-      ctx.fillText(name, c.x + c.w / 2, height - 16);
+      const half = Math.max(ctx.measureText(name).width, ctx.measureText(f).width) / 2 + 3;
+      const x = Math.min(Math.max(c.x + c.w / 2, half), width - half);
+      const onTop = x - half < previousRight && !lastOnTop;
+      const y = onTop ? 12 : height - 16;
+      if (!onTop) previousRight = x + half;
+      lastOnTop = onTop;
+      ctx.fillText(name, x, y);
       ctx.fillStyle = "#7d8f9b";
-      ctx.fillText(f, c.x + c.w / 2, height - 4);
+      if (!onTop) ctx.fillText(f, x, y + 12);
       ctx.fillStyle = COLORS.text;
     });
   }

@@ -1,18 +1,23 @@
-// A square pad to draw a digit on with a round pen: mouse, touch and stylus through pointer
-// events. The drawing is kept as strokes (lists of points in pad pixels), so Undo removes the
-// last stroke and the picture is redrawn from the strokes.
-// createDrawpad(element, {size, penWidth, ink, onChange(pad)})
+// A square pad to draw a digit on with a round pen: mouse, touch and stylus through Pointer
+// Events. The drawing is kept as strokes (lists of points in pad units, 0..size), so Undo removes
+// the last stroke and the picture is redrawn from the strokes at whatever size the pad is shown
+// (it fills `element`, which may be 280 px on a desktop or the width of a phone).
+// One pointer draws at a time: a second finger is ignored, the page does not scroll or zoom under
+// the pad (touch-action: none), and the coalesced events of a move (all the points the device
+// reported between two frames) go into the stroke, so a fast finger or pen draws a smooth line.
+// createDrawpad(element, {size, penWidth, ink, label, onChange(pad)})
 //   -> {update({disabled}), clear(), undo(), get empty(), grey(side), destroy()}
 import { fitCanvas, frameScheduler } from "../frame.js";
 
 export function createDrawpad(element, options = {}) {
   const { size = 280, penWidth = 20, ink = "#111", onChange = () => {} } = options;
+  const { label = "Drawing pad: draw a digit with the mouse, a finger or a pen" } = options;
   const canvas = document.createElement("canvas");
   canvas.className = "drawpad-canvas";
-  canvas.setAttribute("aria-label", "drawing pad: draw a digit with the mouse, a finger or a pen");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", label);
   canvas.style.touchAction = "none";
   element.append(canvas);
-  const ctx = fitCanvas(canvas, size, size);
 
   const strokes = []; // each a list of [x, y]
   let activePointer = null;
@@ -42,10 +47,17 @@ export function createDrawpad(element, options = {}) {
   }
 
   function draw() {
-    ctx.clearRect(0, 0, size, size);
-    paint(ctx);
+    const side = element.clientWidth || size;   // CSS pixels
+    paint(fitCanvas(canvas, side, side), side / size);
+    const described = strokes.length ? `${strokes.length} stroke${strokes.length === 1 ? "" : "s"} drawn` : "empty";
+    if (canvas.dataset.described !== described) {   // the text alternative follows the drawing
+      canvas.dataset.described = described;
+      canvas.setAttribute("aria-label", `${label} (${described})`);
+    }
   }
   const scheduler = frameScheduler(draw);
+  const resize = new ResizeObserver(() => scheduler.request());
+  resize.observe(element);
 
   function position(event) {
     const rect = canvas.getBoundingClientRect();
@@ -56,7 +68,7 @@ export function createDrawpad(element, options = {}) {
   }
 
   function onDown(event) {
-    if (disabled || activePointer !== null || event.button > 0) return;
+    if (disabled || activePointer !== null || event.button > 0 || !event.isPrimary) return;
     activePointer = event.pointerId;
     canvas.setPointerCapture(event.pointerId);
     strokes.push([position(event)]);
@@ -117,6 +129,7 @@ export function createDrawpad(element, options = {}) {
     },
     destroy() {
       scheduler.cancel();
+      resize.disconnect();
       canvas.removeEventListener("pointerdown", onDown);
       canvas.removeEventListener("pointermove", onMove);
       canvas.removeEventListener("pointerup", onUp);

@@ -20,6 +20,7 @@ export function createHeatmap(element, options) {
   const pointCanvas = document.createElement("canvas");    // axes and points, redrawn when they change
   mapCanvas.className = "heatmap-map";
   pointCanvas.className = "heatmap-points";
+  pointCanvas.setAttribute("role", "img");
   const note = Object.assign(document.createElement("div"), { className: "heatmap-note", hidden: true });
   element.append(mapCanvas, pointCanvas, note);
   const outer = size + AXIS + PAD;
@@ -61,7 +62,7 @@ export function createHeatmap(element, options) {
   function drawPoints() {
     const ctx = fitCanvas(pointCanvas, outer, outer);
     ctx.clearRect(0, 0, outer, outer);
-    if (state.note) return;   // no plane: no axes, no points
+    if (state.note) { pointCanvas.setAttribute("aria-label", state.note); return; }   // no plane: no axes, no points
     ctx.fillStyle = "#666"; ctx.font = "10px sans-serif"; ctx.textAlign = "center";
     for (const f of [-1, -0.5, 0, 0.5, 1]) {
       const t = f * state.extent, label = String(+t.toFixed(2));
@@ -73,6 +74,9 @@ export function createHeatmap(element, options) {
     ctx.lineWidth = radius > 5 ? 2 : 1;
     for (const p of train) drawPoint(ctx, p, "#fff", radius);
     if (state.showTest) for (const p of test) drawPoint(ctx, p, "#222", radius);
+    pointCanvas.setAttribute("aria-label", `The network's output over the plane, x₁ and x₂ from −${state.extent} to ${state.extent}: `
+      + `orange where it says +1, blue where it says −1, with ${train.length} training points`
+      + (state.showTest ? ` and ${test.length} test points` : "") + "; click to add a point");
     element.dataset.trainPoints = state.points.train.length;
     element.dataset.testPoints = state.showTest ? state.points.test.length : 0;
   }

@@ -6,51 +6,16 @@
 // createNetwork(element, {onSetWeight(layer, from, to, value), onSetBias(layer, neuron, value),
 //                         onResizeLayer(layer, delta), layerLink(layer) -> url | null})
 //   -> {update({structure, snapshot}), destroy()}
-// structure = {sizes: [n0, ..., nL], activations: [act1, ..., actL], inputNames: [...]}
+// structure = {sizes: [n0, ..., nL], activations: [act1, ..., actL], inputNames: [...] (shown as
+//              they are), widths: {min, max} (a hidden layer's +/− buttons stop there), weight: {min, max}}
 // snapshot  = a decoded snapshot frame (arrays W1.., b1.., maps0..).
 import { fitCanvas, frameScheduler } from "../frame.js";
 import { byteLut, cssColor, inputNormaliser, normaliser, paintMap } from "./colors.js";
+import { drawEdges, edgeAt, layout } from "./netgeometry.js";
+import { createValueEditor } from "./valueeditor.js";
 
-const HEAD = 54;          // room for the layer headings
-const LEFT = 64;          // room for the input feature names
-const RIGHT = 24;
 const ZOOM = 168;         // enlarged map size in CSS pixels
 const MIN_MAP_SIZE = 10;  // smaller nodes show their map only when hovered
-const LEVELS = 8;         // edge thickness steps
-const STRAIGHT_ABOVE = 4000;  // more edges than this between two layers are drawn straight
-const FEATURE_LABELS = {
-  x1: "X₁", x2: "X₂", x3: "X₃", "x1^2": "X₁²", "x2^2": "X₂²", x1x2: "X₁X₂", sin_x1: "sin(X₁)", sin_x2: "sin(X₂)",
-};
-
-// The cubic Bézier used for every edge: from (x0, y0) to (x1, y1), both control points at the
-// middle x, so the curve leaves and enters horizontally. Along the curve, with t in [0, 1]:
-//   (x − x0) / (x1 − x0) = 1.5t − 1.5t² + t³   and   (y − y0) / (y1 − y0) = 3t² − 2t³.
-function curveT(u) {
-  let lo = 0, hi = 1;
-  for (let i = 0; i < 30; i++) {
-    const t = (lo + hi) / 2;
-    if (1.5 * t - 1.5 * t * t + t * t * t < u) lo = t; else hi = t;
-  }
-  return (lo + hi) / 2;
-}
-
-function edgeWidth(w, scale) {
-  return Math.max(0.4, Math.min(Math.abs(w), 4) * 1.8 * scale);
-}
-
-function layout(structure, width, height) {
-  const sizes = structure.sizes;
-  const columns = sizes.length;
-  const widest = Math.max(...sizes);
-  const usable = height - HEAD - 12;
-  const spacing = columns > 1 ? (width - LEFT - RIGHT) / (columns - 1) : 0;
-  const pitch = Math.min(64, usable / widest);
-  const size = Math.max(3, Math.floor(Math.min(46, pitch * 0.76, spacing * 0.4)));
-  const xs = sizes.map((_, i) => LEFT + i * (columns > 1 ? (width - LEFT - RIGHT - size) / (columns - 1) : 0));
-  const ys = sizes.map((n) => Array.from({ length: n }, (_, j) => HEAD + 6 + j * pitch));
-  const biasHeight = Math.max(3, Math.min(6, pitch - size - 3));
-  return { xs, ys, size, pitch, biasHeight, edgeScale: Math.min(1, size / 24) };
-}
 
 export function createNetwork(element, options) {
   const { onSetWeight, onSetBias, onResizeLayer, layerLink } = options;
@@ -62,18 +27,16 @@ export function createNetwork(element, options) {
   const zoomCanvas = document.createElement("canvas");
   const zoomCaption = document.createElement("div");
   zoom.append(zoomCanvas, zoomCaption);
-  const editor = document.createElement("form");
-  editor.className = "net-editor";
-  editor.hidden = true;
-  editor.innerHTML = `<label><span></span> <input type="number" step="any" required></label>
-    <button type="submit">Set</button><button type="button" class="cancel">×</button>`;
-  element.append(canvas, tip, zoom, editor);
+  element.append(canvas, tip, zoom);
+  const editor = createValueEditor(element, {
+    place: (box, x, y) => place(box, x, y),
+    onSet: (e, value) => (e.kind === "bias" ? onSetBias(e.layer, e.neuron, value) : onSetWeight(e.layer, e.from, e.to, value)),
+  });
 
   const view = {
     structure: null, snapshot: null, geometry: null, nodes: [], heads: [], stale: false,
     hovered: null,   // the node element under the mouse
     pointed: null,   // the edge {layer, from, to} or bias {layer, neuron} whose value the tip shows
-    editing: null,   // {kind: "weight", layer, from, to} or {kind: "bias", layer, neuron}
     width: 0, height: 0,
   };
 
@@ -89,6 +52,9 @@ export function createNetwork(element, options) {
     fitCanvas(canvas, view.width, view.height);
     const g = view.geometry = layout(structure, view.width, view.height);
     const L = structure.sizes.length - 1;
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", `The network ${structure.sizes.join("–")}: each neuron shows its output over the plane; `
+      + "the lines are the weights, orange positive, blue negative, thicker for larger ones");
     structure.sizes.forEach((n, l) => {
       view.heads.push(heading(l, L, n, g));
       view.nodes.push(Array.from({ length: n }, (_, j) => node(l, j, g)));
@@ -102,9 +68,7 @@ export function createNetwork(element, options) {
     head.className = "net-head";
     head.style.left = `${g.xs[l] + g.size / 2}px`;
     const title = l === 0 ? "Features" : l === L ? "Output" : `${n} neuron${n === 1 ? "" : "s"}`;
-    head.innerHTML = l > 0 && l < L
-      ? `<span class="net-resize"><button type="button" class="round" data-delta="1" title="Add a neuron">+</button><button type="button" class="round" data-delta="-1" title="Remove a neuron">−</button></span>`
-      : "";
+    if (l > 0 && l < L) head.append(resizeButtons(n, view.structure.widths ?? { min: 1, max: Infinity }));
     head.append(Object.assign(document.createElement("span"), { className: "net-title", textContent: title }));
     const href = l > 0 ? layerLink(l) : null;
     if (href) {
@@ -115,6 +79,21 @@ export function createNetwork(element, options) {
     head.dataset.layer = l;
     element.append(head);
     return head;
+  }
+
+  function resizeButtons(n, { min, max }) {
+    const span = Object.assign(document.createElement("span"), { className: "net-resize" });
+    const add = Object.assign(document.createElement("button"), { type: "button", className: "round", textContent: "+" });
+    const remove = Object.assign(document.createElement("button"), { type: "button", className: "round", textContent: "−" });
+    add.dataset.delta = "1";
+    remove.dataset.delta = "-1";
+    add.disabled = n >= max;
+    add.title = add.disabled ? `This server allows at most ${max} neurons in a layer` : "Add a neuron";
+    remove.disabled = n <= min;
+    remove.title = remove.disabled ? `A layer needs at least ${min} neuron${min === 1 ? "" : "s"}: remove the whole layer with − above`
+      : "Remove a neuron";
+    span.append(add, remove);
+    return span;
   }
 
   function node(l, j, g) {
@@ -133,7 +112,7 @@ export function createNetwork(element, options) {
     } else if (view.structure.inputNames) {
       const name = view.structure.inputNames[j];
       el.append(Object.assign(document.createElement("span"), {
-        className: "net-input-name", textContent: FEATURE_LABELS[name] ?? name,
+        className: "net-input-name", textContent: name,
       }));
     }
     element.append(el);
@@ -157,38 +136,6 @@ export function createNetwork(element, options) {
     if (view.hovered) drawZoom();
     if (view.pointed) showTip();
     element.dataset.step = snapshot.step;
-  }
-
-  // Edges are bucketed by sign and |w| (steps of 1/2 up to 4) and each bucket is stroked once:
-  // thousands of edges cost a few dozen strokes.
-  function drawEdges(ctx, W, l, g) {
-    if (!W) return;
-    const [nIn, nOut] = W.shape;
-    const x0 = g.xs[l - 1] + g.size, x1 = g.xs[l], xm = (x0 + x1) / 2, half = g.size / 2;
-    const straight = nIn * nOut > STRAIGHT_ABOVE;
-    const paths = new Array(2 * LEVELS);
-    for (let j = 0; j < nIn; j++) {
-      const y0 = g.ys[l - 1][j] + half;
-      for (let k = 0; k < nOut; k++) {
-        const w = W[j * nOut + k];
-        const y1 = g.ys[l][k] + half;
-        const bucket = (w < 0 ? 0 : LEVELS) + Math.min(LEVELS - 1, Math.floor(Math.abs(w) * 2));
-        const path = paths[bucket] ??= new Path2D();
-        path.moveTo(x0, y0);
-        if (straight) path.lineTo(x1, y1); else path.bezierCurveTo(xm, y0, xm, y1, x1, y1);
-      }
-    }
-    const alpha = nIn * nOut > 500 ? 0.4 : 0.85;     // dense layers: see through the mesh
-    for (let level = 0; level < LEVELS; level++) {   // thin first, so thick edges lie on top
-      const magnitude = (level + 0.5) / 2;
-      ctx.lineWidth = edgeWidth(magnitude, g.edgeScale);
-      for (const sign of [-1, 1]) {
-        const path = paths[(sign < 0 ? 0 : LEVELS) + level];
-        if (!path) continue;
-        ctx.strokeStyle = cssColor(sign * Math.min(1, 0.35 + magnitude / 2), alpha);
-        ctx.stroke(path);
-      }
-    }
   }
 
   // Neuron maps; when nodes are too small to show a picture, only the hovered one is painted.
@@ -243,43 +190,14 @@ export function createNetwork(element, options) {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(nd.map, 0, 0, ZOOM, ZOOM);
     const L = view.structure.sizes.length - 1;
-    const what = l === 0 ? `input ${FEATURE_LABELS[view.structure.inputNames?.[j]] ?? j}`
+    const what = l === 0 ? `input ${view.structure.inputNames?.[j] ?? j}`
       : `${l === L ? "output" : `layer ${l}`}, neuron ${j + 1}`;
     zoomCaption.textContent = l > 0 ? `${what} · bias ${nd.value.toFixed(3)}` : what;
   }
 
-  // The edge under the mouse, or null: {layer, from, to, value}.
-  function edgeAt(mx, my) {
+  function edgeUnder(mx, my) {
     const { geometry: g, snapshot, structure } = view;
-    if (!g || !snapshot) return null;
-    for (let l = 1; l < structure.sizes.length; l++) {
-      const x0 = g.xs[l - 1] + g.size, x1 = g.xs[l];
-      if (mx < x0 || mx > x1) continue;
-      const W = snapshot.arrays[`W${l}`];
-      if (!W) return null;
-      const [nIn, nOut] = W.shape;
-      const straight = nIn * nOut > STRAIGHT_ABOVE;
-      const u = (mx - x0) / (x1 - x0);
-      const t = straight ? u : curveT(u);
-      const s = straight ? u : 3 * t * t - 2 * t * t * t;
-      const ds = straight ? 1 : (6 * t - 6 * t * t) / (1.5 - 3 * t + 3 * t * t);  // dy/dx ∝ this
-      let best = null, bestDistance = Infinity;
-      for (let j = 0; j < nIn; j++) {
-        const y0 = g.ys[l - 1][j] + g.size / 2;
-        for (let k = 0; k < nOut; k++) {
-          const y1 = g.ys[l][k] + g.size / 2;
-          const slope = ((y1 - y0) / (x1 - x0)) * ds;
-          const distance = Math.abs(my - (y0 + (y1 - y0) * s)) / Math.hypot(1, slope);
-          const w = W[j * nOut + k];
-          if (distance < bestDistance && distance <= Math.max(4, edgeWidth(w, g.edgeScale) / 2 + 2)) {
-            best = { layer: l, from: j, to: k, value: w };
-            bestDistance = distance;
-          }
-        }
-      }
-      return best;
-    }
-    return null;
+    return g && snapshot ? edgeAt(g, structure.sizes, snapshot.arrays, mx, my) : null;
   }
 
   function place(box, x, y) {
@@ -316,7 +234,7 @@ export function createNetwork(element, options) {
     view.hovered = null;
     zoom.hidden = true;
     const bias = event.target.closest?.(".net-bias");
-    const edge = bias ? null : event.target === canvas ? edgeAt(mx, my) : null;
+    const edge = bias ? null : event.target === canvas ? edgeUnder(mx, my) : null;
     view.pointed = bias ? { layer: +bias.parentElement.dataset.layer, neuron: +bias.parentElement.dataset.neuron } : edge;
     canvas.style.cursor = edge ? "pointer" : "";
     showTip();
@@ -343,17 +261,10 @@ export function createNetwork(element, options) {
     zoom.hidden = tip.hidden = true;
   }
 
-  function openEditor(target, label, value, mx, my) {
-    view.editing = target;
+  function openEditor(target, label, value, x, y) {
     view.pointed = null;
     tip.hidden = true;
-    editor.hidden = false;
-    editor.querySelector("span").textContent = label;
-    const input = editor.querySelector("input");
-    input.value = (+value).toFixed(4);
-    place(editor, mx, my);
-    input.focus();
-    input.select();
+    editor.update({ target, label, value, x, y, range: view.structure.weight });
   }
 
   function onClick(event) {
@@ -372,29 +283,14 @@ export function createNetwork(element, options) {
       openEditor({ kind: "bias", layer, neuron }, `bias ${layer}:${neuron + 1}`, nd.dataset.bias ?? 0, mx, my);
       return;
     }
-    const edge = event.target === canvas ? edgeAt(mx, my) : null;
+    const edge = event.target === canvas ? edgeUnder(mx, my) : null;
     if (edge) {
       openEditor({ kind: "weight", ...edge }, `w ${edge.from + 1}→${edge.to + 1}`, edge.value, mx, my);
     } else {
-      editor.hidden = true;
+      editor.close();
     }
   }
 
-  function onSubmit(event) {
-    event.preventDefault();
-    const value = Number(editor.querySelector("input").value);
-    const e = view.editing;
-    editor.hidden = true;
-    if (!e || !Number.isFinite(value)) return;
-    if (e.kind === "bias") onSetBias(e.layer, e.neuron, value);
-    else onSetWeight(e.layer, e.from, e.to, value);
-  }
-
-  function onEditorKey(event) {
-    if (event.key === "Escape") editor.hidden = true;
-  }
-
-  const closeEditor = () => { editor.hidden = true; };
   const scheduler = frameScheduler(draw);
   const resizeObserver = new ResizeObserver(() => {
     if (element.clientWidth !== view.width || element.clientHeight !== view.height) {
@@ -405,9 +301,6 @@ export function createNetwork(element, options) {
   element.addEventListener("mousemove", onMove);
   element.addEventListener("mouseleave", onLeave);
   element.addEventListener("click", onClick);
-  editor.addEventListener("submit", onSubmit);
-  editor.addEventListener("keydown", onEditorKey);
-  editor.querySelector(".cancel").addEventListener("click", closeEditor);
   resizeObserver.observe(element);
 
   return {
@@ -427,6 +320,7 @@ export function createNetwork(element, options) {
       element.removeEventListener("mousemove", onMove);
       element.removeEventListener("mouseleave", onLeave);
       element.removeEventListener("click", onClick);
+      editor.destroy();
       element.replaceChildren();
     },
   };

@@ -1,21 +1,13 @@
 // First-layer weights as images: column j of W¹ (784 values) drawn as a 28×28 picture of what
 // hidden neuron j looks for. Orange = positive weight (ink there excites the neuron), blue =
-// negative, white = zero; each image is scaled by its own largest |w|.
+// negative, near-white = zero (the palette of views/colors.js); each image is scaled by its own
+// largest |w|.
 // createWeightGrid(element, {columns, side, gap, onSelect(j)})
 //   -> {update({images, selected}), destroy()}
 // `images` is a (n, side, side) array: float, or uint8 quantised with .scale and .low
 // (value = low + byte · scale) as decoded by socket.js.
 import { frameScheduler } from "../frame.js";
-
-const NEG = [8, 119, 189];   // --neg
-const POS = [245, 147, 34];  // --pos
-
-// t in [-1, 1] -> [r, g, b]: blue through white to orange.
-function diverging(t) {
-  const c = t < 0 ? NEG : POS;
-  const s = Math.min(Math.abs(t), 1);
-  return [255 + (c[0] - 255) * s, 255 + (c[1] - 255) * s, 255 + (c[2] - 255) * s];
-}
+import { byteLut, paintDiverging } from "./colors.js";
 
 // The real values of image k of a (n, h, w) array, dequantised when it is quantised uint8.
 export function imageValues(images, k) {
@@ -27,19 +19,6 @@ export function imageValues(images, k) {
   return values;
 }
 
-// Paint `values` (h·w, row-major) into `target` (an ImageData) at (x0, y0), diverging colours,
-// scaled so that ±limit are the full colours.
-export function paintDiverging(target, values, w, h, x0, y0, limit) {
-  const scale = limit > 0 ? 1 / limit : 0;
-  for (let r = 0; r < h; r++) {
-    for (let c = 0; c < w; c++) {
-      const [R, G, B] = diverging(values[r * w + c] * scale);
-      const o = 4 * ((y0 + r) * target.width + x0 + c);
-      target.data[o] = R; target.data[o + 1] = G; target.data[o + 2] = B; target.data[o + 3] = 255;
-    }
-  }
-}
-
 // Paint image k of a quantised uint8 (n, h, w) array at (x0, y0), scaled by its own largest
 // |value|: one colour per byte value, looked up, instead of one colour computed per pixel.
 function paintQuantised(target, images, k, x0, y0) {
@@ -49,11 +28,7 @@ function paintQuantised(target, images, k, x0, y0) {
   for (const b of bytes) { if (b < lo) lo = b; if (b > hi) hi = b; }
   const value = (b) => images.low + b * images.scale;
   const m = Math.max(Math.abs(value(lo)), Math.abs(value(hi)));
-  const lut = new Uint32Array(256);
-  for (let b = lo; b <= hi; b++) {
-    const [R, G, B] = diverging(m > 0 ? value(b) / m : 0);
-    lut[b] = ((255 << 24) | (Math.round(B) << 16) | (Math.round(G) << 8) | Math.round(R)) >>> 0; // RGBA bytes, little-endian
-  }
+  const lut = byteLut(images, (v) => (m > 0 ? v / m : 0));
   const pixels = new Uint32Array(target.data.buffer);
   for (let r = 0; r < h; r++) {
     const row = (y0 + r) * target.width + x0;
