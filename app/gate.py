@@ -20,6 +20,9 @@ import threading
 from contextlib import contextmanager
 
 
+CANCEL_CHECK_S = 0.05  # how often a cancellable waiter looks at its cancel event
+
+
 class TrainingGate:
     def __init__(self, slots: int):
         if slots < 1:
@@ -30,12 +33,15 @@ class TrainingGate:
         self._waiting: collections.deque[threading.Lock] = collections.deque()
 
     @contextmanager
-    def turn(self):
-        self._acquire()
+    def turn(self, cancel: threading.Event | None = None):
+        """Yields True while holding a slot; or False, holding nothing, when ``cancel`` is set while
+        waiting (a session that closes does not wait for a turn it no longer needs)."""
+        granted = self._acquire(cancel)
         try:
-            yield
+            yield granted
         finally:
-            self._release()
+            if granted:
+                self._release()
 
     def handover(self) -> None:
         """Called while holding a turn: let the longest waiter have one, then wait for the next."""
@@ -45,15 +51,24 @@ class TrainingGate:
         self._release()
         self._acquire()
 
-    def _acquire(self) -> None:
+    def _acquire(self, cancel: threading.Event | None = None) -> bool:
         with self._lock:
             if self._free and not self._waiting:
                 self._free -= 1
-                return
+                return True
             ticket = threading.Lock()
             ticket.acquire()
             self._waiting.append(ticket)
-        ticket.acquire()  # released by _release when this waiter's turn comes, holding the slot
+        # released by _release when this waiter's turn comes, holding the slot
+        while not ticket.acquire(timeout=CANCEL_CHECK_S if cancel is not None else -1):
+            if cancel.is_set():
+                with self._lock:
+                    if ticket in self._waiting:
+                        self._waiting.remove(ticket)
+                        return False
+                ticket.acquire()  # the slot came to us just now: take it, the caller gives it back
+                return True
+        return True
 
     def _release(self) -> None:
         with self._lock:

@@ -117,11 +117,15 @@ class Session(Commands):
             return
         try:
             if first:
-                with self.gate.turn():
-                    self._build(self.config)
+                with self.gate.turn(self._closing) as mine:
+                    if mine:
+                        self._build(self.config)
             elif job is not None:
-                with self.gate.turn():
-                    self._handle(*job)
+                with self.gate.turn(self._closing) as mine:
+                    if mine:
+                        self._handle(*job)
+                    else:  # closing: the command is dropped with its session
+                        job[1].set_result(None)
             elif self.running:
                 self._train_for_a_turn()
         except BaseException:  # the gate or the reporter failed: pause, and keep the worker alive
@@ -222,7 +226,9 @@ class Session(Commands):
     def _train_for_a_turn(self) -> None:
         """Steps while this worker holds a slot of the gate: until a job arrives, the session
         pauses, a throttled session must wait for its next step, or SLICE seconds are over."""
-        with self.gate.turn():
+        with self.gate.turn(self._closing) as mine:
+            if not mine:
+                return
             end = time.perf_counter() + SLICE
             while True:
                 self._train_one_step()

@@ -207,13 +207,15 @@ class MaxPool2D:
         if z is None:
             z = self.forward(a_prev)[0]
         v = self.windows(a_prev)
-        d_x = np.zeros(a_prev.shape, delta.dtype)
+        d_x = np.empty(a_prev.shape, delta.dtype)  # every window position is written below
+        d_x[:, 2 * z.shape[1]:] = 0                 # and a dropped odd last row or column gets 0
+        d_x[:, :, 2 * z.shape[2]:] = 0
         d_v = self.windows(d_x)
         free = np.ones(z.shape, bool)   # windows whose gradient has not been placed yet
         for i, j in ((0, 0), (0, 1), (1, 0)):
             hit = v[:, :, i, :, j] == z
             hit &= free
-            free &= ~hit
+            free ^= hit
             np.multiply(delta, hit, out=d_v[:, :, i, :, j])
         np.multiply(delta, free, out=d_v[:, :, 1, :, 1])  # the rest: their maximum is at (1, 1)
         return None, None, d_x

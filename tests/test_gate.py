@@ -51,3 +51,18 @@ def test_a_released_slot_goes_to_the_longest_waiter_not_back_to_its_holder():
     for t in waiters:
         t.join(5)
     assert order == ["a", "b", "c", "holder"]
+
+
+def test_a_waiter_whose_cancel_is_set_leaves_the_queue_without_a_slot():
+    import threading
+    from app.gate import TrainingGate
+    gate, cancel, got = TrainingGate(1), threading.Event(), []
+    with gate.turn() as mine:
+        assert mine
+        waiter = threading.Thread(target=lambda: got.append(gate.turn(cancel).__enter__()))
+        waiter.start()
+        cancel.set()
+        waiter.join(5)
+        assert got == [False]
+    with gate.turn() as mine:  # the slot is free again: nobody took it by mistake
+        assert mine
