@@ -18,9 +18,9 @@ run: $(READY)
 test: $(READY)
 	$(BIN)/python -m pytest
 
-# Rebuild the convolutional digit model engine/pretrained/digits_cnn.npz from MNIST and fonts
+# Rebuild the convolutional digit model engine/pretrained/digits.npz from MNIST and fonts
 # (bench/get_fonts.sh fetches the fonts it was made with; timings in engine/pretrained/README.md).
-# The dense model engine/pretrained/digits.npz: $(BIN)/python bench/pretrain.py
+# The dense model engine/pretrained/digits_dense.npz: $(BIN)/python bench/pretrain.py
 model: $(READY)
 	$(BIN)/python bench/pretrain.py --arch cnn
 

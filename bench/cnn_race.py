@@ -1,6 +1,6 @@
 """The CNN part of bench/engine_speed.py: one MNIST epoch of the pretrained CNN, engine vs PyTorch.
 
-The architecture is the one in engine/pretrained/digits_cnn.npz (bench.pretrain.CNN_LAYERS when
+The architecture is the one in engine/pretrained/digits.npz (bench.pretrain.CNN_LAYERS when
 that file is missing): He initialisation from seed 0, softmax + cross-entropy, plain SGD
 (η = LEARNING_RATE), float32, the same shuffled order of the 60,000 training images and the same
 initial weights for both contestants:

@@ -51,8 +51,8 @@ def parse_args():
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="MNIST folder (default: $NNPLAY_DATA_DIR, else ../shared/mnist beside the repo)")
-    parser.add_argument("--model", type=Path, default=REPO / "engine" / "pretrained" / "digits.npz")
-    parser.add_argument("--cnn-model", type=Path, default=REPO / "engine" / "pretrained" / "digits_cnn.npz",
+    parser.add_argument("--model", type=Path, default=REPO / "engine" / "pretrained" / "digits_dense.npz")
+    parser.add_argument("--cnn-model", type=Path, default=REPO / "engine" / "pretrained" / "digits.npz",
                         help="the CNN raced (its architecture) and timed for inference")
     parser.add_argument("--cnn-batch", type=int, default=64)
     parser.add_argument("--cnn-layers", type=json.loads, default=None,

@@ -1,7 +1,7 @@
 """Train the pretrained digit models with the project's own trainer.
 
-    python bench/pretrain.py --arch cnn           # engine/pretrained/digits_cnn.npz (`make model`)
-    python bench/pretrain.py                      # engine/pretrained/digits.npz, the 784-256-128-10 MLP
+    python bench/pretrain.py --arch cnn           # engine/pretrained/digits.npz (`make model`)
+    python bench/pretrain.py                      # engine/pretrained/digits_dense.npz, the 784-256-128-10 MLP
     python bench/pretrain.py [--arch cnn] --holdout 10000
                                                   # development: hold out the last 10,000 training digits
                                                   # and report on them instead of the test set
@@ -15,7 +15,7 @@ engine.digits.to_mnist). Every epoch then takes each digit from that redrawn cop
 shift, wobble).
 
     dense   784-256-128-10 relu, 30 epochs, batch 128; the training set is redrawn in one pass
-            with seed + 1 (the committed digits.npz, unchanged by the CNN's arrival)
+            with seed + 1 (the committed digits_dense.npz, unchanged by the CNN's arrival)
     cnn     CNN_LAYERS: conv 5×5×16 valid → pool → conv 5×5×32 valid → pool → dense 128 → 10, relu;
             40 epochs, batch 64, 80 % of each epoch from one of 3 redrawn copies, made in chunks of
             REDRAW_CHUNK with seeds [seed + 1, copy, chunk] by --workers processes; each epoch also
@@ -43,7 +43,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-OUT = {"dense": REPO / "engine" / "pretrained" / "digits.npz", "cnn": REPO / "engine" / "pretrained" / "digits_cnn.npz"}
+OUT = {"dense": REPO / "engine" / "pretrained" / "digits_dense.npz", "cnn": REPO / "engine" / "pretrained" / "digits.npz"}
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 CNN_LAYERS = [
     {"type": "conv", "size": 5, "channels": 16, "padding": "valid", "activation": "relu"}, {"type": "pool"},

@@ -1,6 +1,6 @@
 """Printed digits: 0–9 typed in TrueType/OpenType fonts and handed over like a canvas drawing.
 
-    python bench/printed_digits.py [--model engine/pretrained/digits_cnn.npz] [--n 5000] [--seed 0]
+    python bench/printed_digits.py [--model engine/pretrained/digits.npz] [--n 5000] [--seed 0]
                                    [--fonts held_out|training|all] [--font-dir DIR ...]
 
 builds the set (deterministic from the seed and the fonts found) and prints the model's accuracy
@@ -128,7 +128,7 @@ def main():
     from engine import modelfile
 
     parser = argparse.ArgumentParser(description="Build the printed-digit set and measure a model on it.")
-    parser.add_argument("--model", type=Path, default=REPO / "engine" / "pretrained" / "digits_cnn.npz")
+    parser.add_argument("--model", type=Path, default=REPO / "engine" / "pretrained" / "digits.npz")
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fonts", choices=GROUPS, default="held_out")

@@ -128,9 +128,9 @@ def test_dense_networks_are_still_written_as_version_1(tmp_path, net):
 
 def test_the_committed_models_still_load():
     root = Path(__file__).resolve().parents[1] / "engine" / "pretrained"
-    dense, meta = modelfile.load(root / "digits.npz")
+    dense, meta = modelfile.load(root / "digits_dense.npz")
     assert dense.sizes == [784, 256, 128, 10] and meta["name"] == "digits"
-    assert modelfile.architecture(root / "digits.npz")["version"] == 1
+    assert modelfile.architecture(root / "digits_dense.npz")["version"] == 1
 
 
 def npy(array=None, shape=None, dtype="<f4", data=b"", fortran=False) -> bytes:

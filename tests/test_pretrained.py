@@ -1,4 +1,4 @@
-"""The committed digit model, engine/pretrained/digits.npz: small, an MLP the engine runs, and accurate
+"""The committed digit model, engine/pretrained/digits_dense.npz: small, an MLP the engine runs, and accurate
 on the MNIST test set and on MNIST test digits redrawn as on the app's canvas (bench/drawn_digits.py)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from engine import digits, mnist, modelfile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MODEL = REPO_ROOT / "engine" / "pretrained" / "digits.npz"
+MODEL = REPO_ROOT / "engine" / "pretrained" / "digits_dense.npz"
 MAX_BYTES = 1_000_000
 
 
