@@ -1,4 +1,4 @@
-"""What a session's network will need in memory, estimated before anything is allocated.
+"""What a session's network will need in memory and work, estimated before anything is allocated.
 
 For a network planned by engine.spec (layers l = 1..L, n_l values per sample out of layer l and n_0
 in, P = all weights and biases, c_l the im2col values per sample of a conv layer: H'·W'·k·k·C_in,
@@ -17,6 +17,12 @@ plane data sets, G = r² neuron-map grid points, in numbers of the network's dty
 
 The MNIST arrays are shared by every session of a process and are not counted. ``bench/memory.py``
 compares the estimate with the peak RSS that sessions really reach.
+
+Work: reading one sample (a forward pass) takes F = 2 · Σ_l m_l floating-point operations, with
+m_l = n_{l-1} · n_l multiply-adds for a dense layer and H'·W'·k·k·C_in·C_out for a conv layer
+(pool and flatten layers are not counted); a training step takes about 3 · B · F, scoring the
+MNIST test set 10,000 · F. Weight sharing lets a conv network need far more work per byte than a
+dense one, so memory alone does not bound it.
 """
 from __future__ import annotations
 
@@ -58,6 +64,26 @@ def max_parameters(budget_mb: int, itemsize: int = 4) -> int:
     """The most parameters any network can have within the budget: weights, gradients and
     snapshots alone take 5 · P numbers (the formula above, with sgd)."""
     return budget_mb * MB // (5 * itemsize)
+
+
+def flops(plans: list[Plan]) -> int:
+    """F: the floating-point operations of one sample's forward pass (the formula above)."""
+    multiply_adds = 0
+    for p in plans:
+        if p.spec["type"] == "conv":
+            multiply_adds += math.prod(p.out_shape[:2]) * math.prod(p.W_shape)
+        elif p.spec["type"] == "dense":
+            multiply_adds += math.prod(p.W_shape)
+    return 2 * multiply_adds
+
+
+def check_work(plans: list[Plan], max_mflop: int, field: str) -> None:
+    """CommandError("limit") naming the work and the limit when one sample's forward pass is over it."""
+    mflop = flops(plans) / 1e6
+    if mflop > max_mflop:
+        raise CommandError("limit", f"a {describe(plans)} network needs {mflop:.0f} MFLOP to read one sample: "
+                                    f"this server allows at most max_sample_mflop={max_mflop}; use fewer "
+                                    "channels, smaller kernels, or pool (or 'valid' padding) earlier", field)
 
 
 def describe(plans: list[Plan]) -> str:

@@ -205,7 +205,7 @@ class Session(Commands):
 
     def check_memory(self, plans: list, batch_size: int, optimizer: str, data=None) -> None:
         """CommandError("limit") when a network of these layer plans (engine.spec.plan) would need
-        more than this session's budget."""
+        more memory than this session's budget, or more work to read one sample than the server allows."""
         data = data or self.data
         rows = frames.EVALUATION_ROWS if data.is_mnist else max(len(data.X_train), len(data.X_test))
         grid = 0 if data.grid is None else len(data.grid)
@@ -213,6 +213,7 @@ class Session(Commands):
         dense = all(p.spec["type"] == "dense" for p in plans)
         budget.check(need, self.settings.session_memory_mb, plans, batch_size,
                      "batch_size" if batch_size > 1024 else "hidden" if dense else "layers")
+        budget.check_work(plans, self.settings.max_sample_mflop, "hidden" if dense else "layers")
 
     def _counters_to_zero(self) -> None:
         self.report.reset()

@@ -20,7 +20,7 @@ Environment variables:
                                             a leading dot matches subdomains; * turns the check off
     NNPLAY_ALLOWED_ORIGINS                  comma-separated origins allowed to open a WebSocket
                                             besides the server's own host (empty: same host only)
-    NNPLAY_SESSION_MEMORY_MB, NNPLAY_MAX_SESSIONS_PER_CLIENT, NNPLAY_UNCONFIGURED_TIMEOUT_S,
+    NNPLAY_SESSION_MEMORY_MB, NNPLAY_MAX_SAMPLE_MFLOP, NNPLAY_MAX_SESSIONS_PER_CLIENT, NNPLAY_UNCONFIGURED_TIMEOUT_S,
     NNPLAY_RESUME_GRACE_S, NNPLAY_MAX_MODELS, NNPLAY_MAX_MODELS_MB, NNPLAY_HEADER_TIMEOUT_S
     NNPLAY_MNIST_MIRRORS                    comma-separated base URLs to download MNIST from
     NNPLAY_TRAINING_SLOTS                   sessions that train at the same moment (the others
@@ -63,6 +63,7 @@ _LIMITS = {
     "frame_rate": ("NNPLAY_FRAME_RATE", float, 0.1, 120),
     "metrics_rate": ("NNPLAY_METRICS_RATE", float, 0.1, 120),
     "session_memory_mb": ("NNPLAY_SESSION_MEMORY_MB", int, 16, 1 << 20),
+    "max_sample_mflop": ("NNPLAY_MAX_SAMPLE_MFLOP", int, 1, 1 << 20),
     "max_sessions_per_client": ("NNPLAY_MAX_SESSIONS_PER_CLIENT", int, 1, 10000),
     "unconfigured_timeout_s": ("NNPLAY_UNCONFIGURED_TIMEOUT_S", float, 0.01, 7 * 24 * 3600),
     "resume_grace_s": ("NNPLAY_RESUME_GRACE_S", float, 0, 24 * 3600),
@@ -117,6 +118,9 @@ class Settings:
     metrics_rate: float = 20.0       # metrics messages per second while training
     # 32 sessions x 128 MB fit a 4 GB machine; the Digits page's largest preset needs 30 MB
     session_memory_mb: int = 128     # what one session's network, optimiser and buffers may take
+    # Reading one digit: the widest dense network the other limits allow takes 16 MFLOP, the pretrained
+    # CNN 2.2; three 9×9×64 conv layers took 1,049 (24 ms a digit, 4 minutes to score the test set)
+    max_sample_mflop: int = 20       # the work of one sample's forward pass (app/budget.py)
     max_sessions_per_client: int = 8  # open sessions from one IP address
     unconfigured_timeout_s: float = 60.0  # a session that never sent a command is closed after this
     resume_grace_s: float = 60.0     # a session whose socket dropped waits this long to be reclaimed

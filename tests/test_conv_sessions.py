@@ -196,3 +196,19 @@ def test_the_conv_preset_is_a_lenet_that_plans(tmp_path):
     assert [p.spec["type"] for p in plans] == ["conv", "pool", "conv", "pool", "flatten", "dense", "dense"]
     assert plans[-1].out_shape == (10,) and math.prod(plans[4].out_shape) == 256
     assert presets.get("mnist_cnn")["milestone"] == 0.985 and presets.get("mnist")["milestone"] == 0.97
+
+
+HEAVY = [{"type": "conv", "size": 9, "channels": 64, "padding": "same"}] * 3 + [{"type": "pool"}, {"type": "flatten"}]
+
+
+def test_a_conv_network_too_slow_to_read_one_digit_is_refused_naming_its_work_and_the_limit(session, wire):
+    """Three 9×9×64 "same" conv layers fit the memory budget at batch 1, but reading one digit takes
+    about 1,050 MFLOP (24 ms on one core): scoring the test set on pause would hold a training slot
+    for four minutes. Dense networks within the default limits stay under the limit."""
+    _, ws = session
+    ws.send_json({"type": "configure", "config": {**CONV, "layers": HEAVY, "batch_size": 1}, "id": "h"})
+    error = reply(wire, ws, "h")
+    assert error["code"] == "limit" and error["field"] == "layers", error
+    assert "max_sample_mflop=20" in error["message"] and "1049 MFLOP" in error["message"], error["message"]
+    widest = spec.plan([784], [{"type": "dense", "size": n} for n in [1024] * 8 + [10]])
+    assert budget.flops(widest) / 1e6 < Settings().max_sample_mflop
