@@ -160,11 +160,11 @@ export function createHeatmap(element, options) {
     event.preventDefault();
   }
 
-  // A point asked for with Enter arrived: say what it is.
+  // The points after Enter asked for one: say what was added (the page may have refused it).
   function sayAdded() {
-    const { train } = state.points;
-    if (state.adding === null || train.length <= state.adding) return;
+    const { train } = state.points, asked = state.adding;
     state.adding = null;
+    if (asked === null || train.length <= asked) return;
     const [x1, x2, label] = train[train.length - 1];
     const what = state.problem === "regression" ? `a point of value ${shown(label)}` : `a class ${label > 0 ? 1 : 0} point`;
     said.textContent = `Added ${what} at x₁ ${shown(x1)}, x₂ ${shown(x2)}: ${train.length} training points`;
