@@ -7,7 +7,8 @@ import { connect } from "./socket.js";
 import { frameScheduler } from "./frame.js";
 import { decodeConfig } from "./urlstate.js";
 import { readSchema } from "./schema.js";
-import { buildOperations, lineFormula, lineShapes } from "./steps.js";
+import { buildOperations } from "./steps.js";
+import { lineFormula, lineShapes } from "./steps/tokens.js";
 import { createEquation } from "./views/matrix.js";
 import { createLayerGraph } from "./views/layergraph.js";
 

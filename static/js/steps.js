@@ -10,98 +10,24 @@
 //
 // buildOperations(trace, {update: "gradient"|"tutorial", bias: "separate"|"column", config})
 //   -> [{id, kind, layer, title, formula, shapes, sentence, lines}]  (lines: see views/matrix.js)
-import { decimalsFor, formatFactor, formatNumber } from "./views/matrix.js";
+import { asRows, dot, elementwise, factor, fn, lineShapes, mat, negate, num, op, scalar, scalarText, stack, sub, subDigits,
+  sup, transpose, withOnes, zerosRow } from "./steps/tokens.js";
+import { updateOperation } from "./steps/update.js";
+import { formatNumber } from "./views/matrix.js";
 
-const SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹";
-const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
 const FUNCTION_SYMBOL = { sigmoid: "σ", tanh: "tanh", relu: "relu", leaky_relu: "lrelu", linear: "id", softmax: "softmax" };
 const FUNCTION_NAME = { sigmoid: "the sigmoid σ(z) = 1/(1 + e⁻ᶻ)", tanh: "tanh", relu: "relu, max(0, z)",
   leaky_relu: "leaky relu", linear: "the identity", softmax: "softmax" };
 const REQUIRED = ["X", "Y", "W", "b", "z", "a", "error", "delta", "dW", "db", "W_new", "b_new", "fprime", "grad_a"];
 
-export const sup = (n) => String(n).replace(/\d/g, (d) => SUPERSCRIPT[d]);
-const subDigits = (n) => String(n).replace(/\d/g, (d) => SUBSCRIPT[d]);
-// Cell indices, 1-based as in maths: ₁₂, or ₁₀,₂ once an index has two digits.
-export const sub = (i, j) => (i < 9 && j < 9 ? subDigits(i + 1) + subDigits(j + 1) : `${subDigits(i + 1)},${subDigits(j + 1)}`);
-
-// -- rearrangements (no arithmetic) ---------------------------------------------------------
-const asRows = (v) => (Array.isArray(v[0]) ? v : [v]); // a vector (n,) shown as a 1×n row
-const transpose = (M) => M[0].map((_, j) => M.map((row) => row[j]));
-const withOnes = (M) => M.map((row) => [...row, 1]);
-const stack = (top, bottomRows) => [...top, ...bottomRows];
-const negate = (M) => M.map((row) => row.map((v) => (v === null ? null : -v))); // exact in IEEE 754
-const zerosRow = (cols) => [new Array(cols).fill(0)];
-
-// -- tokens ----------------------------------------------------------------------------------
-function mat(name, symbol, values, extra = {}) {
-  return { kind: "matrix", name, symbol, values, decimals: decimalsFor(values),
-    entry: (i, j) => `${symbol}${sub(i, j)}`, ...extra };
-}
-const op = (text) => ({ kind: "op", text });
-const fn = (text) => ({ kind: "fn", text });
-const scalar = (label, value) => ({ kind: "scalar", label, value });
-const num = (m, i, j) => formatNumber(m.values[i][j], m.decimals);
-const factor = (m, i, j) => formatFactor(m.values[i][j], m.decimals);
-const scalarText = (s) => formatNumber(s.value, decimalsFor([[s.value]]));
-
-// result = A·B (+ bias row): the hover writes the sum out term by term.
-function dot(result, A, B, bias = null, extra = null) {
-  result.explain = (i, j) => {
-    const terms = A.values[i].map((_, k) => `${factor(A, i, k)}·${factor(B, k, j)}`);
-    if (bias) terms.push(factor(bias, 0, j));
-    const links = [{ name: A.name, rows: [i] }, { name: B.name, cols: [j] }];
-    if (bias) links.push({ name: bias.name, cells: [[0, j]] });
-    let text = terms.join(" + ");
-    if (extra) {
-      const more = extra(i, j);
-      if (more) { text += more.text; links.push(...more.links); }
-    }
-    return { links, text: `${result.entry(i, j)} = ${text} = ${num(result, i, j)}` };
-  };
-  return result;
-}
-
-// result = g(operands) entry by entry: the hover names the entries it used.
-function elementwise(result, operands, describe) {
-  result.explain = (i, j) => ({
-    links: operands.map((m) => ({ name: m.name, cells: [[i, j]] })),
-    text: `${result.entry(i, j)} = ${describe(i, j)} = ${num(result, i, j)}`,
-  });
-  return result;
-}
-
 function derivativeText(activation, z, a, i, j) {
   const ai = num(a, i, j);
   if (activation === "sigmoid") return `a${sub(i, j)}·(1 − a${sub(i, j)}) = ${ai}·(1 − ${ai})`;
-  if (activation === "tanh") return `1 − a${sub(i, j)}² = 1 − ${formatFactor(a.values[i][j], a.decimals)}²`;
+  if (activation === "tanh") return `1 − a${sub(i, j)}² = 1 − ${factor(a, i, j)}²`;
   const positive = z.values[i][j] > 0;
   if (activation === "relu") return positive ? "1, since z > 0" : "0, since z ≤ 0";
   if (activation === "leaky_relu") return positive ? "1, since z > 0" : "0.01, since z ≤ 0";
   return "1 (the identity)";
-}
-
-// -- formula and shapes, read off a line of tokens ----------------------------------------
-function tidy(text) {
-  return text.replace(/^− /, "−").replace(/\( /g, "(").replace(/ \)/g, ")").replace(/ ,/g, ",").replace(/(σ|tanh|relu|lrelu|id|softmax|sgd|momentum|adam|sign) \(/g, "$1(").trim();
-}
-
-function splitAtEquals(line) {
-  const at = line.findIndex((t) => t.kind === "op" && t.text === "=");
-  return at < 0 ? [line, null] : [line.slice(0, at), line[at + 1]];
-}
-
-export function lineFormula(line) {
-  const [lhs, result] = splitAtEquals(line);
-  const expr = tidy(lhs.map((t) => (t.kind === "matrix" ? t.symbol : t.kind === "scalar" ? t.label : t.text)).join(" "));
-  if (!result) return expr;
-  return result.assigns ? `${result.assigns} ← ${expr}` : `${result.symbol} = ${expr}`;
-}
-
-export function lineShapes(line) {
-  const shape = (t) => `(${t.values.length}×${t.values[0]?.length ?? 0})`;
-  const [lhs, result] = splitAtEquals(line);
-  const expr = tidy(lhs.map((t) => (t.kind === "matrix" ? shape(t) : t.kind === "scalar" ? t.label : t.text)).join(" "));
-  return result ? `${expr} → ${shape(result)}` : expr;
 }
 
 function readTrace(trace) {
@@ -298,52 +224,4 @@ export function buildOperations(trace, { update = "gradient", bias = "separate",
     ops.push(updateOperation(l, { t, column, tutorial, optimizer, eta, W: W(l), b: b(l), Wb: Wb(l), gradW, gradb, gradWb }));
   }
   return ops;
-}
-
-// Formatting only: one decimal beyond the place of the largest change η·|g| a step makes.
-function changeDecimals(learningRate, gradient) {
-  let largest = 0;
-  for (const row of gradient) for (const g of row) largest = Math.max(largest, Math.abs(g ?? 0));
-  const change = learningRate * largest;
-  return change > 0 ? Math.min(6, Math.max(0, Math.ceil(-Math.log10(change)) + 1)) : 0;
-}
-
-function updateOperation(l, { t, column, tutorial, optimizer, eta, W, b, Wb, gradW, gradb, gradWb }) {
-  const newW = () => mat(`W${l}_new`, `new W${sup(l)}`, t.W_new[l - 1], { assigns: `W${sup(l)}` });
-  const newb = () => mat(`b${l}_new`, `new b${sup(l)}`, t.b_new[l - 1], { assigns: `b${sup(l)}` });
-  const newWb = () => mat(`W${l}_new;b${l}_new`, `new [W${sup(l)}; b${sup(l)}]`, stack(t.W_new[l - 1], t.b_new[l - 1]),
-    { assigns: `[W${sup(l)}; b${sup(l)}]`, split: "row" });
-  const sgd = optimizer === "sgd";
-
-  // old ∓ η·grad = result, with the hover writing out the one entry's update
-  function line(old, grad, result, sign) {
-    // enough decimals that the change, about η·|grad|, shows in the old and new weights
-    const d = Math.max(old.decimals, result.decimals, changeDecimals(eta.value, grad.values));
-    old.decimals = d;
-    result.decimals = d;
-    const gradEntry = (i, j) => (grad.symbol.includes("·") ? `(${grad.symbol})${sub(i, j)}` : grad.entry(i, j));
-    result.explain = (i, j) => ({
-      links: [{ name: old.name, cells: [[i, j]] }, { name: grad.name, cells: [[i, j]] }],
-      text: sgd
-        ? `${result.entry(i, j)} = ${old.entry(i, j)} ${sign} η·${gradEntry(i, j)} = ${num(old, i, j)} ${sign} ${scalarText(eta)}·${factor(grad, i, j)} = ${num(result, i, j)}`
-        : `${result.entry(i, j)} = ${num(result, i, j)}, from ${old.entry(i, j)} = ${num(old, i, j)} and ${grad.entry(i, j)} = ${num(grad, i, j)}; ${optimizer} also uses the earlier steps`,
-    });
-    return sgd ? [old, op(sign), eta, op("·"), grad, op("="), result]
-      : [fn(optimizer), op("("), old, op(","), grad, op(")"), op("="), result];
-  }
-
-  const lines = column ? [line(Wb, gradWb, newWb(), tutorial ? "+" : "−")]
-    : [line(W, gradW, newW(), tutorial ? "+" : "−"), line(b, gradb, newb(), tutorial ? "+" : "−")];
-  if (tutorial && sgd) {
-    // the gradient form beside it, with the engine's own dW: it ends in the same new weights
-    const dW = column ? mat(`dW${l};db${l}`, `[dW${sup(l)}; db${sup(l)}]`, stack(t.dW[l - 1], t.db[l - 1]), { split: "row" })
-      : mat(`dW${l}`, `dW${sup(l)}`, t.dW[l - 1]);
-    lines.push(line(column ? Wb : W, dW, column ? newWb() : newW(), "−"));
-  }
-  const sentence = !sgd
-    ? `The ${optimizer} optimiser does not simply subtract η·dW: it also uses what it remembers from earlier steps, so the new weights come from the engine's ${optimizer} rule (η = ${scalarText(eta)}).`
-    : tutorial
-      ? `The tutorials add η times ${gradW.symbol}. Since Δ = −δ, that is exactly the gradient form W − η·dW, shown last with the engine's dW: both end in the same new weights.`
-      : `Gradient descent takes a small step downhill: every weight moves against its gradient, scaled by the learning rate η = ${scalarText(eta)}.`;
-  return { id: `update${l}`, kind: "update", layer: l, title: `Layer ${l}: update W${sup(l)}, b${sup(l)}`, sentence, lines };
 }

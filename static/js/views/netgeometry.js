@@ -3,6 +3,8 @@
 //   layout(structure, width, height) -> {xs, ys, size, pitch, biasHeight, edgeScale}
 //   drawEdges(ctx, W, l, g)           the edges into layer l, coloured by sign, thicker for larger |w|
 //   edgeAt(g, sizes, arrays, mx, my)  -> {layer, from, to, value} | null
+//   traceEdge(path, g, l, j, k, straight)  adds the edge from neuron j of layer l − 1 to k of l
+//   edgeWidth(w, scale), isStraight(nIn, nOut)
 import { cssColor } from "./colors.js";
 
 const HEAD = 54;          // room for the layer headings
@@ -23,7 +25,7 @@ function curveT(u) {
   return (lo + hi) / 2;
 }
 
-function edgeWidth(w, scale) {
+export function edgeWidth(w, scale) {
   return Math.max(0.4, Math.min(Math.abs(w), 4) * 1.8 * scale);
 }
 
@@ -41,23 +43,27 @@ export function layout(structure, width, height) {
   return { xs, ys, size, pitch, biasHeight, edgeScale: Math.min(1, size / 24) };
 }
 
+export const isStraight = (nIn, nOut) => nIn * nOut > STRAIGHT_ABOVE;
+
+export function traceEdge(path, g, l, j, k, straight) {
+  const x0 = g.xs[l - 1] + g.size, x1 = g.xs[l], xm = (x0 + x1) / 2;
+  const y0 = g.ys[l - 1][j] + g.size / 2, y1 = g.ys[l][k] + g.size / 2;
+  path.moveTo(x0, y0);
+  if (straight) path.lineTo(x1, y1); else path.bezierCurveTo(xm, y0, xm, y1, x1, y1);
+}
+
 // Edges are bucketed by sign and |w| (steps of 1/2 up to 4) and each bucket is stroked once:
 // thousands of edges cost a few dozen strokes.
 export function drawEdges(ctx, W, l, g) {
   if (!W) return;
   const [nIn, nOut] = W.shape;
-  const x0 = g.xs[l - 1] + g.size, x1 = g.xs[l], xm = (x0 + x1) / 2, half = g.size / 2;
-  const straight = nIn * nOut > STRAIGHT_ABOVE;
+  const straight = isStraight(nIn, nOut);
   const paths = new Array(2 * LEVELS);
   for (let j = 0; j < nIn; j++) {
-    const y0 = g.ys[l - 1][j] + half;
     for (let k = 0; k < nOut; k++) {
       const w = W[j * nOut + k];
-      const y1 = g.ys[l][k] + half;
       const bucket = (w < 0 ? 0 : LEVELS) + Math.min(LEVELS - 1, Math.floor(Math.abs(w) * 2));
-      const path = paths[bucket] ??= new Path2D();
-      path.moveTo(x0, y0);
-      if (straight) path.lineTo(x1, y1); else path.bezierCurveTo(xm, y0, xm, y1, x1, y1);
+      traceEdge(paths[bucket] ??= new Path2D(), g, l, j, k, straight);
     }
   }
   const alpha = nIn * nOut > 500 ? 0.4 : 0.85;     // dense layers: see through the mesh
@@ -81,7 +87,7 @@ export function edgeAt(g, sizes, arrays, mx, my) {
     const W = arrays[`W${l}`];
     if (!W) return null;
     const [nIn, nOut] = W.shape;
-    const straight = nIn * nOut > STRAIGHT_ABOVE;
+    const straight = isStraight(nIn, nOut);
     const u = (mx - x0) / (x1 - x0);
     const t = straight ? u : curveT(u);
     const s = straight ? u : 3 * t * t - 2 * t * t * t;

@@ -1,7 +1,9 @@
 // The network graph: one column per layer, each neuron a small heatmap of its output over the
 // input plane (enlarged on hover), edges coloured by the weight's sign and thicker for larger |w|,
 // a bias bar under each neuron. Hovering an edge shows its weight; clicking an edge or a bias bar
-// opens a small editor.
+// opens a small editor. From the keyboard (netkeys.js) the graph takes the focus with Tab: the
+// arrows and E move a ring over the neurons and weights, a live region says what is focused, and
+// Enter opens the same editor, which gives the focus back when it closes.
 //
 // createNetwork(element, {onSetWeight(layer, from, to, value), onSetBias(layer, neuron, value),
 //                         onResizeLayer(layer, delta), layerLink(layer) -> url | null})
@@ -10,12 +12,15 @@
 //              they are), widths: {min, max} (a hidden layer's +/− buttons stop there), weight: {min, max}}
 // snapshot  = a decoded snapshot frame (arrays W1.., b1.., maps0..).
 import { fitCanvas, frameScheduler } from "../frame.js";
-import { byteLut, cssColor, inputNormaliser, normaliser, paintMap } from "./colors.js";
+import { byteLut, inputNormaliser, normaliser } from "./colors.js";
 import { drawEdges, edgeAt, layout } from "./netgeometry.js";
+import { KEYS_HELP, anchor, describe, drawFocus, weightOf } from "./netfocus.js";
+import { createNetKeys } from "./netkeys.js";
+import { drawBiases, heading, neuronBox, paintNode } from "./netnodes.js";
 import { createValueEditor } from "./valueeditor.js";
 
 const ZOOM = 168;         // enlarged map size in CSS pixels
-const MIN_MAP_SIZE = 10;  // smaller nodes show their map only when hovered
+const MIN_MAP_SIZE = 10;  // smaller nodes show their map only when hovered or focused
 
 export function createNetwork(element, options) {
   const { onSetWeight, onSetBias, onResizeLayer, layerLink } = options;
@@ -31,6 +36,13 @@ export function createNetwork(element, options) {
   const editor = createValueEditor(element, {
     place: (box, x, y) => place(box, x, y),
     onSet: (e, value) => (e.kind === "bias" ? onSetBias(e.layer, e.neuron, value) : onSetWeight(e.layer, e.from, e.to, value)),
+    onClose: (e, value) => keys.editorClosed(value),   // opened with Enter: the focus goes back
+  });
+  const keys = createNetKeys(canvas, {
+    state: () => (view.structure && view.geometry
+      ? { structure: view.structure, geometry: view.geometry, arrays: view.snapshot?.arrays ?? null } : null),
+    onShow: () => { view.hovered = view.pointed = null; zoom.hidden = tip.hidden = true; scheduler.request(); },
+    onEdit: editFocused,
   });
 
   const view = {
@@ -52,71 +64,15 @@ export function createNetwork(element, options) {
     fitCanvas(canvas, view.width, view.height);
     const g = view.geometry = layout(structure, view.width, view.height);
     const L = structure.sizes.length - 1;
-    canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", `The network ${structure.sizes.join("–")}: each neuron shows its output over the plane; `
-      + "the lines are the weights, orange positive, blue negative, thicker for larger ones");
+      + `the lines are the weights, orange positive, blue negative, thicker for larger ones. Keys: ${KEYS_HELP}`);
+    const widths = structure.widths ?? { min: 1, max: Infinity };
     structure.sizes.forEach((n, l) => {
-      view.heads.push(heading(l, L, n, g));
-      view.nodes.push(Array.from({ length: n }, (_, j) => node(l, j, g)));
+      view.heads.push(heading(element, { l, L, n, g, widths, href: l > 0 ? layerLink(l) : null }));
+      view.nodes.push(Array.from({ length: n }, (_, j) => neuronBox(element, { l, j, g, inputName: structure.inputNames?.[j] })));
     });
     element.dataset.sizes = structure.sizes.join(",");
     delete element.dataset.step;   // until a snapshot of this network is drawn
-  }
-
-  function heading(l, L, n, g) {
-    const head = document.createElement("div");
-    head.className = "net-head";
-    head.style.left = `${g.xs[l] + g.size / 2}px`;
-    const title = l === 0 ? "Features" : l === L ? "Output" : `${n} neuron${n === 1 ? "" : "s"}`;
-    if (l > 0 && l < L) head.append(resizeButtons(n, view.structure.widths ?? { min: 1, max: Infinity }));
-    head.append(Object.assign(document.createElement("span"), { className: "net-title", textContent: title }));
-    const href = l > 0 ? layerLink(l) : null;
-    if (href) {
-      head.append(Object.assign(document.createElement("a"), {
-        href, className: "net-math", textContent: "math", title: `The maths of layer ${l}, step by step`,
-      }));
-    }
-    head.dataset.layer = l;
-    element.append(head);
-    return head;
-  }
-
-  function resizeButtons(n, { min, max }) {
-    const span = Object.assign(document.createElement("span"), { className: "net-resize" });
-    const add = Object.assign(document.createElement("button"), { type: "button", className: "round", textContent: "+" });
-    const remove = Object.assign(document.createElement("button"), { type: "button", className: "round", textContent: "−" });
-    add.dataset.delta = "1";
-    remove.dataset.delta = "-1";
-    add.disabled = n >= max;
-    add.title = add.disabled ? `This server allows at most ${max} neurons in a layer` : "Add a neuron";
-    remove.disabled = n <= min;
-    remove.title = remove.disabled ? `A layer needs at least ${min} neuron${min === 1 ? "" : "s"}: remove the whole layer with − above`
-      : "Remove a neuron";
-    span.append(add, remove);
-    return span;
-  }
-
-  function node(l, j, g) {
-    const el = document.createElement("div");
-    el.className = "net-node";
-    el.dataset.layer = l;
-    el.dataset.neuron = j;
-    Object.assign(el.style, { left: `${g.xs[l]}px`, top: `${g.ys[l][j]}px`, width: `${g.size}px`, height: `${g.size}px` });
-    const map = document.createElement("canvas");
-    map.width = map.height = 1;
-    el.append(map);
-    if (l > 0) {   // the bar itself is drawn on the edge canvas; this is where it takes clicks
-      const bias = Object.assign(document.createElement("div"), { className: "net-bias" });
-      bias.style.height = `${g.biasHeight}px`;
-      el.append(bias);
-    } else if (view.structure.inputNames) {
-      const name = view.structure.inputNames[j];
-      el.append(Object.assign(document.createElement("span"), {
-        className: "net-input-name", textContent: name,
-      }));
-    }
-    element.append(el);
-    return { element: el, map, ctx: map.getContext("2d"), image: null, value: 0 };
   }
 
   function draw() {
@@ -131,29 +87,34 @@ export function createNetwork(element, options) {
     for (let l = 1; l < sizes.length; l++) drawEdges(ctx, arrays[`W${l}`], l, g);
     for (let l = 0; l < sizes.length; l++) {
       drawMaps(arrays[`maps${l}`], l);
-      if (l > 0) drawBiases(ctx, arrays[`b${l}`], l, g);
+      if (l > 0) drawBiases(ctx, arrays[`b${l}`], l, g, view.nodes[l]);
     }
+    showFocus(ctx);
     if (view.hovered) drawZoom();
     if (view.pointed) showTip();
     element.dataset.step = snapshot.step;
   }
 
-  // Neuron maps; when nodes are too small to show a picture, only the hovered one is painted.
+  // Neuron maps; when nodes are too small to show a picture, only the shown one is painted.
   function drawMaps(maps, l) {
     if (!maps) return;
     const small = view.geometry.size < MIN_MAP_SIZE;
+    const shown = zoomed();
     for (let j = 0; j < maps.shape[0] && j < view.nodes[l].length; j++) {
-      if (!small || view.nodes[l][j].element === view.hovered) paintNode(maps, l, j);
+      if (!small || (shown?.layer === l && shown.neuron === j)) paintOne(maps, l, j);
     }
   }
 
-  function paintNode(maps, l, j) {
-    const nd = view.nodes[l][j], r = maps.shape[1];
+  // The neuron whose enlarged map shows: the hovered one, else the keyboard's.
+  function zoomed() {
+    if (view.hovered) return { layer: +view.hovered.dataset.layer, neuron: +view.hovered.dataset.neuron };
+    const item = keys.shown();
+    return item?.from === undefined ? item : null;
+  }
+
+  function paintOne(maps, l, j) {
     const lut = l > 0 ? layerLut(maps, l) : byteLut(maps, inputNormaliser(maps, j));
-    if (nd.map.width !== r) { nd.map.width = nd.map.height = r; nd.image = null; }
-    nd.image ??= nd.ctx.createImageData(r, r);
-    paintMap(nd.image, maps, j, lut);
-    nd.ctx.putImageData(nd.image, 0, 0);
+    paintNode(view.nodes[l][j], maps, j, lut);
   }
 
   // One colour table per maps array (the same for every neuron of a layer).
@@ -162,28 +123,8 @@ export function createNetwork(element, options) {
     return maps.lut;
   }
 
-  // A bar under each neuron, filled from the middle: right and orange for b > 0, left and blue for b < 0.
-  function drawBiases(ctx, b, l, g) {
-    if (!b) return;
-    const height = g.biasHeight;
-    for (let j = 0; j < b.length && j < view.nodes[l].length; j++) {
-      const nd = view.nodes[l][j], v = b[j];
-      const x = g.xs[l], y = g.ys[l][j] + g.size + 2, w = g.size;
-      const part = (Math.min(1, Math.abs(v) / 2) * w) / 2;   // |b| = 2 fills half the bar
-      ctx.fillStyle = "#e3e3e3";
-      ctx.fillRect(x, y, w, height);
-      ctx.fillStyle = cssColor(Math.sign(v));
-      ctx.fillRect(v < 0 ? x + w / 2 - part : x + w / 2, y, part, height);
-      ctx.fillStyle = "#888";
-      ctx.fillRect(x + w / 2 - 0.5, y - 1, 1, height + 2);
-      nd.value = v;
-      nd.element.dataset.bias = v.toFixed(4);
-    }
-  }
-
   function drawZoom() {
-    const el = view.hovered;
-    const l = +el.dataset.layer, j = +el.dataset.neuron;
+    const { layer: l, neuron: j } = zoomed();
     const nd = view.nodes[l]?.[j];
     if (!nd) return;
     const ctx = fitCanvas(zoomCanvas, ZOOM, ZOOM);
@@ -200,9 +141,11 @@ export function createNetwork(element, options) {
     return g && snapshot ? edgeAt(g, structure.sizes, snapshot.arrays, mx, my) : null;
   }
 
-  function place(box, x, y) {
-    box.style.left = `${Math.min(x + 14, view.width - box.offsetWidth - 4)}px`;
-    box.style.top = `${Math.max(0, Math.min(y + 14, view.height - box.offsetHeight - 4))}px`;
+  // A box beside (x, y), or centred under it, inside the graph.
+  function place(box, x, y, under = false) {
+    const left = under ? x - box.offsetWidth / 2 : x + 14;
+    box.style.left = `${Math.max(0, Math.min(left, view.width - box.offsetWidth - 4))}px`;
+    box.style.top = `${Math.max(0, Math.min(under ? y : y + 14, view.height - box.offsetHeight - 4))}px`;
   }
 
   function position(event) {
@@ -225,7 +168,7 @@ export function createNetwork(element, options) {
         view.hovered = nodeEl;
         zoom.hidden = false;
         const maps = view.snapshot?.arrays[`maps${nodeEl.dataset.layer}`];
-        if (maps) paintNode(maps, +nodeEl.dataset.layer, +nodeEl.dataset.neuron);
+        if (maps) paintOne(maps, +nodeEl.dataset.layer, +nodeEl.dataset.neuron);
         drawZoom();
       }
       place(zoom, mx, my);
@@ -259,11 +202,35 @@ export function createNetwork(element, options) {
   function onLeave() {
     view.hovered = view.pointed = null;
     zoom.hidden = tip.hidden = true;
+    scheduler.request();   // the keyboard's item, if any, shows again
   }
 
-  function openEditor(target, label, value, x, y) {
+  // The keyboard's item: its ring, and its enlarged map (a neuron) or its words (a weight) beside it.
+  function showFocus(ctx) {
+    const item = keys.shown(), arrays = view.snapshot.arrays;
+    if (!item) return;
+    drawFocus(ctx, item, view.geometry, arrays);
+    if (view.hovered || view.pointed || editor.isOpen()) return;   // the mouse's, or the editor, are in front
+    const [x, y] = anchor(item, view.geometry);
+    zoom.hidden = item.from !== undefined;
+    tip.hidden = !zoom.hidden;
+    if (!zoom.hidden) { drawZoom(); place(zoom, x, y); return; }
+    tip.textContent = describe(item, view.structure, arrays);
+    place(tip, x, y, true);
+  }
+
+  function editFocused(item) {
+    const arrays = view.snapshot.arrays, l = item.layer;
+    const [x, y] = anchor(item, view.geometry);
+    const target = item.from === undefined ? { kind: "bias", layer: l, neuron: item.neuron } : { kind: "weight", ...item };
+    const value = item.from === undefined ? arrays[`b${l}`]?.[item.neuron] ?? 0 : weightOf(item, arrays);
+    openEditor(target, value, x, y);
+  }
+
+  function openEditor(target, value, x, y) {
     view.pointed = null;
-    tip.hidden = true;
+    tip.hidden = zoom.hidden = true;
+    const label = target.kind === "bias" ? `bias ${target.layer}:${target.neuron + 1}` : `w ${target.from + 1}→${target.to + 1}`;
     editor.update({ target, label, value, x, y, range: view.structure.weight });
   }
 
@@ -280,12 +247,12 @@ export function createNetwork(element, options) {
     if (bias) {
       const nd = bias.parentElement;
       const layer = +nd.dataset.layer, neuron = +nd.dataset.neuron;
-      openEditor({ kind: "bias", layer, neuron }, `bias ${layer}:${neuron + 1}`, nd.dataset.bias ?? 0, mx, my);
+      openEditor({ kind: "bias", layer, neuron }, nd.dataset.bias ?? 0, mx, my);
       return;
     }
     const edge = event.target === canvas ? edgeUnder(mx, my) : null;
     if (edge) {
-      openEditor({ kind: "weight", ...edge }, `w ${edge.from + 1}→${edge.to + 1}`, edge.value, mx, my);
+      openEditor({ kind: "weight", ...edge }, edge.value, mx, my);
     } else {
       editor.close();
     }
@@ -320,6 +287,7 @@ export function createNetwork(element, options) {
       element.removeEventListener("mousemove", onMove);
       element.removeEventListener("mouseleave", onLeave);
       element.removeEventListener("click", onClick);
+      keys.destroy();
       editor.destroy();
       element.replaceChildren();
     },

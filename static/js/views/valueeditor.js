@@ -1,26 +1,38 @@
 // A small form over a view to type one number (a weight or a bias of the network view), inside
 // the server's range: the browser refuses a value outside it and says why. Enter sets, Escape or
-// × closes. createValueEditor(container, {onSet(target, value), place(box, x, y)})
-//   -> {update({target, label, value, x, y, range}), close(), contains(node), destroy()}
+// × closes; onClose(target, value | null) hears of either (null when nothing was set).
+// createValueEditor(container, {onSet(target, value), place(box, x, y), onClose})
+//   -> {update({target, label, value, x, y, range}), close(), isOpen(), contains(node), destroy()}
 
-export function createValueEditor(container, { onSet, place }) {
+export function createValueEditor(container, { onSet, place, onClose = () => {} }) {
   const form = document.createElement("form");
   form.className = "net-editor";
   form.hidden = true;
   form.innerHTML = `<label><span></span> <input type="number" step="any" required></label>
-    <button type="submit">Set</button><button type="button" class="cancel">×</button>`;
+    <button type="submit">Set</button><button type="button" class="cancel" title="Cancel (Esc)" aria-label="Cancel">×</button>`;
   container.append(form);
   const input = form.querySelector("input");
   let target = null;
 
-  const close = () => { form.hidden = true; };
+  const hide = () => { form.hidden = true; };
+  const close = () => {
+    if (form.hidden) return;
+    hide();
+    onClose(target, null);
+  };
   function onSubmit(event) {
     event.preventDefault();
     const value = Number(input.value);
-    close();
-    if (target && Number.isFinite(value)) onSet(target, value);
+    hide();
+    const set = target && Number.isFinite(value);
+    if (set) onSet(target, value);
+    onClose(target, set ? value : null);
   }
-  const onKey = (event) => { if (event.key === "Escape") close(); };
+  const onKey = (event) => {
+    if (event.key !== "Escape") return;
+    event.stopPropagation();   // the editor's Escape, not the page's
+    close();
+  };
   form.addEventListener("submit", onSubmit);
   form.addEventListener("keydown", onKey);
   form.querySelector(".cancel").addEventListener("click", close);
@@ -37,6 +49,7 @@ export function createValueEditor(container, { onSet, place }) {
       input.select();
     },
     close,
+    isOpen: () => !form.hidden,
     contains: (node) => form.contains(node),
     destroy() { form.remove(); },
   };
