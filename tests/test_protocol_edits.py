@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.network import Network
-from tests.sessions import XOR, client, configure, ws  # noqa: F401  (fixtures)
+from tests.sessions import XOR, configure
 
 
 # -- reset, set, set_weight, set_bias, add_point ---------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.sessions import client, configure, ws  # noqa: F401  (fixtures)
+from tests.sessions import configure
 
 
 # -- errors ----------------------------------------------------------------------------------------

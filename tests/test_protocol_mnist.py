@@ -15,7 +15,7 @@ import pytest
 
 from engine import digits, mnist
 from tests.conftest import TEST_HOST
-from tests.sessions import client, configure, ws  # noqa: F401  (fixtures)
+from tests.sessions import configure
 
 
 def test_mnist_test_figures_are_measured_early_in_the_first_epoch_and_say_where(ws, wire, mnist_dir):

@@ -10,7 +10,7 @@ import pytest
 
 from engine import data as toysets
 from engine.network import Network
-from tests.sessions import XOR, client, configure, ws  # noqa: F401  (fixtures)
+from tests.sessions import XOR, configure
 
 
 # -- hello ---------------------------------------------------------------------------------------
