@@ -1,12 +1,26 @@
 """docs/protocol.md's errors through FastAPI's TestClient: divergence (the ``diverged`` error, the
-restored network, going on from it), bad input of every kind naming its field, oversized and
-binary client messages; after each the session lives on."""
+restored network's metrics and snapshot after it and never older ones, going on from it), bad
+input of every kind naming its field, oversized and binary client messages; after each the
+session lives on."""
 from __future__ import annotations
+
+import asyncio
+import json
 
 import numpy as np
 import pytest
 
+from app import config as cfg
+from app.gate import TrainingGate
+from app.mnist_data import MnistData
+from app.models import ModelStore
+from app.outbox import Outbox
+from app.protocol import decode_frame
+from app.session import Session
+from app.settings import Settings
 from tests.sessions import configure
+
+DIVERGES = {"dataset": "plane", "activation": "linear", "output": "linear", "learning_rate": 1}  # at step 3
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -31,13 +45,13 @@ def test_divergence_pauses_the_session_with_a_diverged_error_and_no_nan(ws, wire
 
 def test_after_a_divergence_the_session_holds_finite_weights_and_goes_on_from_the_restored_step(ws, wire):
     """Issue 14's repro: plane, linear units, learning rate 1 diverges at once."""
-    configure(ws, wire, config={"dataset": "plane", "activation": "linear", "output": "linear", "learning_rate": 1})
+    configure(ws, wire, config=DIVERGES)
     ws.send_json({"type": "play"})
     error = wire.until(ws, "error")
     assert error["code"] == "diverged" and error["learning_rate"] == 1
     assert error["restored_step"] < error["step"] and error["state"]["running"] is False
     metrics = wire.until(ws, "metrics")
-    assert metrics["step"] == error["restored_step"] == error["state"]["step"]
+    assert metrics["step"] == error["restored_step"] == error["state"]["step"] and metrics["running"] is False
     assert metrics["train_loss"] is not None and metrics["test_loss"] is not None   # finite: null means ∞ or NaN
     ws.send_json({"type": "set", "learning_rate": 0.001, "id": "lr"})
     assert wire.until(ws, "ack")["learning_rate"] == 0.001
@@ -47,7 +61,47 @@ def test_after_a_divergence_the_session_holds_finite_weights_and_goes_on_from_th
     ws.send_json({"type": "pause", "id": "p"})
     while (reply := wire.recv(ws)).get("id") != "p":
         assert reply["type"] != "error", reply
-    assert m["train_loss"] < metrics["train_loss"]
+    # While running, the figures in metrics are re-measured only now and then (test_step says
+    # when): the first metrics past step 200 may still carry those of the restored step. The
+    # pause measures them afresh; metrics sent before the pause's may still come first.
+    while (paused := wire.until(ws, "metrics"))["running"]:
+        pass
+    assert paused["test_step"] == paused["step"] >= error["restored_step"] + 200
+    assert paused["train_loss"] < metrics["train_loss"]
+
+
+def test_no_metrics_or_snapshot_from_before_a_divergence_reach_the_client_after_its_error(tmp_path, monkeypatch):
+    """docs/protocol.md: the metrics and snapshot after a ``diverged`` error are the restored
+    network's. On a busy machine the sender once took its batch between the error and those: the
+    metrics and snapshot of step 1 (running) went out after the error. Here the worker's steps
+    run on this thread and the sender takes its batch at that moment, every time."""
+    settings = Settings.from_env({"NNPLAY_MODELS_DIR": str(tmp_path / "models")})
+    loop = asyncio.new_event_loop()
+    try:
+        outbox = Outbox(loop)
+        session = Session(settings, MnistData(tmp_path / "mnist"), ModelStore(tmp_path / "models"), outbox,
+                          TrainingGate(1))
+        session._build(cfg.normalise(cfg.DEFAULT, DIVERGES, settings))
+        batches, refresh = [], session.report.refresh
+
+        def sender_takes_a_batch_first(evaluate=False):
+            batches.append(loop.run_until_complete(outbox.take()))
+            refresh(evaluate)
+
+        monkeypatch.setattr(session.report, "refresh", sender_takes_a_batch_first)
+        session.running = True
+        with np.errstate(all="ignore"):
+            while session.running:
+                session._train_one_step()   # step 1 publishes metrics and a snapshot; step 3 diverges
+        batches.append(loop.run_until_complete(outbox.take()))
+    finally:
+        loop.close()
+    sent = [json.loads(m) if isinstance(m, str) else decode_frame(m) for batch in batches for _, m in batch]
+    error = next(m for m in sent if m["type"] == "error")
+    after = sent[sent.index(error) + 1:]
+    assert error["code"] == "diverged" and error["restored_step"] == 0
+    assert [(m["type"], m["step"]) for m in after] == [("metrics", 0), ("snapshot", 0)], after
+    assert after[0]["running"] is False
 
 
 @pytest.mark.parametrize("text, code, field", [
