@@ -41,8 +41,11 @@ class Outbox:
         return self._sent == self._published
 
     # -- the worker thread -------------------------------------------------------------------
-    def post(self, message: Message) -> None:
-        self._call(self._add_reply, message)
+    def post(self, message: Message, stale: tuple[str, ...] = ()) -> None:
+        """Queue a reply. ``stale`` names slots whose unsent message it outdates: the worker
+        publishes fresh ones right after it (a ``diverged`` error), and an older one sent after
+        the reply would contradict it."""
+        self._call(self._add_reply, message, stale)
 
     def publish(self, slot: str, message: Message) -> None:
         if slot == "snapshot":
@@ -58,7 +61,9 @@ class Outbox:
             pass
 
     # -- event loop thread -------------------------------------------------------------------
-    def _add_reply(self, message: Message) -> None:
+    def _add_reply(self, message: Message, stale: tuple[str, ...] = ()) -> None:
+        for slot in stale:
+            self._latest.pop(slot, None)
         self._replies.append(message)
         self._drained.clear()
         self._ready.set()

@@ -247,7 +247,8 @@ class Session(Commands):
             self.report.stepped(stats)
         except DivergenceError as e:
             self.running = False
-            self.outbox.post(dumps(self.diverged(e)))
+            # the metrics and snapshot of the restored network follow it, never older ones
+            self.outbox.post(dumps(self.diverged(e)), stale=("metrics", "snapshot"))
             self.report.refresh()
         except Exception as e:
             log.exception("session %s: training step failed", self.id)

@@ -57,6 +57,20 @@ def make_client(tmp_path):
         client.__exit__(None, None, None)
 
 
+@pytest.fixture
+def client(make_client):
+    """A started TestClient of a fresh app with the default test settings."""
+    return make_client()
+
+
+@pytest.fixture
+def ws(client, wire):
+    """A session socket on ``client`` whose hello has been read."""
+    with client.websocket_connect("/ws/session") as socket:
+        assert wire.recv(socket)["type"] == "hello"
+        yield socket
+
+
 class Wire:
     """Reading the session socket in tests: text is parsed strictly (NaN or Infinity fail the
     test), binary frames are decoded with app.protocol.decode_frame."""

@@ -9,8 +9,8 @@ import time
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.test_faults import open_session_within, reply, running_server
-from tests.test_fuzz import POISON
+from tests.real_server import open_session_within, reply, running_server
+from tests.fuzzing import POISON
 
 MNIST_WORST = {"dataset": "mnist", "hidden": [1024] * 8, "optimizer": "adam", "batch_size": 65536}
 

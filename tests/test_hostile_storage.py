@@ -14,7 +14,7 @@ import pytest
 
 from engine import mnist, modelfile
 from engine.network import Network
-from tests.test_faults import running_server
+from tests.real_server import running_server
 
 
 def save(client, wire, name: str, hidden=(4,)) -> dict:
