@@ -71,7 +71,9 @@ class Commands:
 
     def _cmd_pause(self, command: dict) -> None:
         was_running, self.running = self.running, False
-        self._reply(command, {"type": "ack", "command": "pause", "state": self.state()})
+        # the running network's unsent metrics would go out after this ack: fresh ones follow it
+        self._reply(command, {"type": "ack", "command": "pause", "state": self.state()},
+                    stale=("metrics", "snapshot") if was_running else ())
         if was_running:
             self.report.refresh(evaluate=True)
 

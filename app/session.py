@@ -181,7 +181,8 @@ class Session(Commands):
         finally:
             done.set_result(None)
 
-    def _reply(self, command: dict, body: dict | bytes) -> None:
+    def _reply(self, command: dict, body: dict | bytes, stale: tuple[str, ...] = ()) -> None:
+        """Queue the reply to ``command``; ``stale``: the published slots it outdates (Outbox.post)."""
         if isinstance(body, dict):
             if "id" in command:
                 body = {**body, "id": command["id"]}
@@ -191,7 +192,7 @@ class Session(Commands):
                 log.exception("session %s: a %s reply could not be written", self.id, body.get("type"))
                 self.running = False
                 body = _FAILED
-        self.outbox.post(body)
+        self.outbox.post(body, stale)
 
     # -- building -----------------------------------------------------------------------------
     def _build(self, config: dict) -> None:
