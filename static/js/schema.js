@@ -80,15 +80,6 @@ export function parseLayers(schema, text, { allowEmpty = false } = {}) {
   return rule ? { problem: `${rule} (${field.label} “${trimmed}”.)` } : { hidden };
 }
 
-// The first problem of a whole config (the fields it holds), or null.
-export function configProblem(schema, config) {
-  for (const [name, value] of Object.entries(config)) {
-    const text = problem(schema, name, value);
-    if (text) return text;
-  }
-  return null;
-}
-
 // The loss that goes with an output: the one already chosen when it fits, else the usual one.
 export function consistentLoss(schema, output, loss) {
   const losses = schema.fields.output.choices.find((c) => c.value === output)?.losses ?? [];

@@ -90,26 +90,10 @@ export function connect({ path = "/ws/session", onOpen, onMessage, onFrame, onCl
   };
 }
 
-// POST JSON to a REST route and return the decoded answer; a non-2xx answer throws an Error
-// carrying the server's message and its `detail` ({code, message, field}); a server that
-// cannot be reached throws one with `offline: true`.
-export async function postJSON(url, body) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    });
-  } catch (error) {
-    throw Object.assign(new Error("the server cannot be reached"), { offline: true, cause: error });
-  }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(data.detail?.message ?? data.detail ?? response.statusText), { data, status: response.status });
-  return data;
-}
-
-// POST JSON to a REST route that answers with a binary frame (e.g. /api/predict with "format":
-// "frame") and decode it; errors as postJSON (they come back as JSON).
-export async function postFrame(url, body) {
+// POST JSON to a REST route. A non-2xx answer throws an Error carrying the server's message and
+// its `detail` ({code, message, field}); a server that cannot be reached throws one with
+// `offline: true`. Returns the response of a 2xx answer.
+async function post(url, body) {
   let response;
   try {
     response = await fetch(url, {
@@ -122,7 +106,13 @@ export async function postFrame(url, body) {
     const data = await response.json().catch(() => ({}));
     throw Object.assign(new Error(data.detail?.message ?? data.detail ?? response.statusText), { data, status: response.status });
   }
-  return decodeFrame(await response.arrayBuffer());
+  return response;
+}
+
+// POST JSON to a route that answers with a binary frame (e.g. /api/predict with "format": "frame")
+// and decode it; errors come back as JSON (see post).
+export async function postFrame(url, body) {
+  return decodeFrame(await (await post(url, body)).arrayBuffer());
 }
 
 export async function getJSON(url) {
