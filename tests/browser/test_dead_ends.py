@@ -2,7 +2,7 @@
 before anything is sent, a divergence the run recovers from, messages in the user's words."""
 from __future__ import annotations
 
-from .test_playground import TIMEOUT, number, open_playground, query, wait_for_query, wait_for_sizes
+from .playground import TIMEOUT, number, open_playground, query, wait_for_query, wait_for_sizes
 from .waiting import wait_until
 
 SOFTSIGN = """

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from websockets.sync.client import connect
 
 from .proxy import Proxy
-from .test_playground import TIMEOUT, number, open_playground, query, wait_for_sizes
+from .playground import TIMEOUT, number, open_playground, query, wait_for_sizes
 from .waiting import wait_until
 
 # what Chromium logs while the page's server cannot be reached
