@@ -117,6 +117,8 @@ def test_enter_edits_a_bias_and_a_weight_and_the_focus_comes_back(page):
     page.keyboard.press("Enter")
     expect(page.locator(".net-editor")).to_be_visible()
     assert page.evaluate("document.activeElement.matches('.net-editor input')")
+    # a screen reader hears the whole name, not the short "bias 2:1" shown beside the field
+    expect(page.get_by_role("spinbutton", name="the bias of the output neuron")).to_be_focused()
     page.keyboard.type("1.5")           # the value is selected: typing replaces it
     page.keyboard.press("Enter")
     expect(page.locator(".net-editor")).to_be_hidden()

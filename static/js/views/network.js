@@ -14,7 +14,7 @@
 import { fitCanvas, frameScheduler } from "../frame.js";
 import { byteLut, inputNormaliser, normaliser } from "./colors.js";
 import { drawEdges, edgeAt, layout } from "./netgeometry.js";
-import { KEYS_HELP, anchor, describe, drawFocus, weightOf } from "./netfocus.js";
+import { KEYS_HELP, anchor, describe, drawFocus, itemName, weightOf } from "./netfocus.js";
 import { createNetKeys } from "./netkeys.js";
 import { drawBiases, heading, neuronBox, paintNode } from "./netnodes.js";
 import { createValueEditor } from "./valueeditor.js";
@@ -231,7 +231,7 @@ export function createNetwork(element, options) {
     view.pointed = null;
     tip.hidden = zoom.hidden = true;
     const label = target.kind === "bias" ? `bias ${target.layer}:${target.neuron + 1}` : `w ${target.from + 1}→${target.to + 1}`;
-    editor.update({ target, label, value, x, y, range: view.structure.weight });
+    editor.update({ target, label, name: itemName(target, view.structure), value, x, y, range: view.structure.weight });
   }
 
   function onClick(event) {

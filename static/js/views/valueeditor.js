@@ -2,7 +2,8 @@
 // the server's range: the browser refuses a value outside it and says why. Enter sets, Escape or
 // × closes; onClose(target, value | null) hears of either (null when nothing was set).
 // createValueEditor(container, {onSet(target, value), place(box, x, y), onClose})
-//   -> {update({target, label, value, x, y, range}), close(), isOpen(), contains(node), destroy()}
+//   -> {update({target, label, name, value, x, y, range}), close(), isOpen(), contains(node), destroy()}
+// `label` is the short text shown beside the field; `name` (optional) what a screen reader hears.
 
 export function createValueEditor(container, { onSet, place, onClose = () => {} }) {
   const form = document.createElement("form");
@@ -38,10 +39,11 @@ export function createValueEditor(container, { onSet, place, onClose = () => {} 
   form.querySelector(".cancel").addEventListener("click", close);
 
   return {
-    update({ target: next, label, value, x, y, range }) {
+    update({ target: next, label, name, value, x, y, range }) {
       target = next;
       form.hidden = false;
       form.querySelector("span").textContent = label;
+      input.setAttribute("aria-label", name ?? label);
       if (range) Object.assign(input, { min: range.min, max: range.max, title: `from ${range.min} to ${range.max}` });
       input.value = (+value).toFixed(4);
       place(form, x, y);
