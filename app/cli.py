@@ -24,13 +24,13 @@ import webbrowser
 from pathlib import Path
 
 from app import __version__, presets
-from app.settings import PRETRAINED_MODELS
 
 BAR_WIDTH = 30
 BAR_UPDATES_PER_SECOND = 10
 
 
 def _parser() -> argparse.ArgumentParser:
+    from app.settings import PRETRAINED_MODELS
     parser = argparse.ArgumentParser(prog="nnplay", description="A neural-network playground in the browser.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,8 +69,8 @@ def _layers(text: str) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS (app.settings loads it)
     args = _parser().parse_args(argv)
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS
     from app.protocol import CommandError
     from app.settings import Settings
 
@@ -262,6 +262,7 @@ def predict(settings, image: Path, model: str | None) -> int:
 def saved_model(settings, name: str):
     """A saved model by name; a name that is not saved gets the list of those that are."""
     from app.models import ModelStore
+    from app.settings import PRETRAINED_MODELS
     from app.protocol import CommandError
 
     store = ModelStore.from_settings(settings)

@@ -215,3 +215,16 @@ def test_serve_flags_override_the_environment_and_open_a_browser(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_numpy_loads_only_after_the_command_limits_openblas_to_one_thread():
+    """app/cli.py's docstring: OpenBLAS's own threads made an MNIST step 17-47 ms instead of 0.7.
+    Importing the CLI must not load NumPy (a module-level import of app.settings did, so the
+    server trained with two OpenBLAS threads: half the steps per second on the Digits page while
+    the browser drew); after a command runs, the setting is in place."""
+    code = ("import os, sys; os.environ.pop('OPENBLAS_NUM_THREADS', None); from app import cli; "
+            "print('numpy' in sys.modules)\n"
+            "try:\n    cli.main(['predict', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('numpy' not in sys.modules or os.environ.get('OPENBLAS_NUM_THREADS') == '1')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split()[0] == "False" and done.stdout.split()[-1] == "True", (done.stdout, done.stderr)
