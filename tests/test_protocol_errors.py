@@ -4,21 +4,10 @@ input of every kind naming its field, oversized and binary client messages; afte
 session lives on."""
 from __future__ import annotations
 
-import asyncio
-import json
-
 import numpy as np
 import pytest
 
-from app import config as cfg
-from app.gate import TrainingGate
-from app.mnist_data import MnistData
-from app.models import ModelStore
-from app.outbox import Outbox
-from app.protocol import decode_frame
-from app.session import Session
-from app.settings import Settings
-from tests.sessions import configure
+from tests.sessions import SessionByHand, configure
 
 DIVERGES = {"dataset": "plane", "activation": "linear", "output": "linear", "learning_rate": 1}  # at step 3
 
@@ -75,28 +64,14 @@ def test_no_metrics_or_snapshot_from_before_a_divergence_reach_the_client_after_
     network's. On a busy machine the sender once took its batch between the error and those: the
     metrics and snapshot of step 1 (running) went out after the error. Here the worker's steps
     run on this thread and the sender takes its batch at that moment, every time."""
-    settings = Settings.from_env({"NNPLAY_MODELS_DIR": str(tmp_path / "models")})
-    loop = asyncio.new_event_loop()
-    try:
-        outbox = Outbox(loop)
-        session = Session(settings, MnistData(tmp_path / "mnist"), ModelStore(tmp_path / "models"), outbox,
-                          TrainingGate(1))
-        session._build(cfg.normalise(cfg.DEFAULT, DIVERGES, settings))
-        batches, refresh = [], session.report.refresh
-
-        def sender_takes_a_batch_first(evaluate=False):
-            batches.append(loop.run_until_complete(outbox.take()))
-            refresh(evaluate)
-
-        monkeypatch.setattr(session.report, "refresh", sender_takes_a_batch_first)
-        session.running = True
+    with SessionByHand(tmp_path, DIVERGES) as by_hand:
+        by_hand.sender_takes_a_batch_before(monkeypatch, "refresh")
+        by_hand.session.running = True
         with np.errstate(all="ignore"):
-            while session.running:
-                session._train_one_step()   # step 1 publishes metrics and a snapshot; step 3 diverges
-        batches.append(loop.run_until_complete(outbox.take()))
-    finally:
-        loop.close()
-    sent = [json.loads(m) if isinstance(m, str) else decode_frame(m) for batch in batches for _, m in batch]
+            while by_hand.session.running:
+                by_hand.session._train_one_step()   # step 1 publishes metrics and a snapshot; step 3 diverges
+        by_hand.take()
+    sent = by_hand.sent()
     error = next(m for m in sent if m["type"] == "error")
     after = sent[sent.index(error) + 1:]
     assert error["code"] == "diverged" and error["restored_step"] == 0

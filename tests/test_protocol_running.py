@@ -3,24 +3,14 @@ dataset, metrics, snapshot), play, pause and speed, and step with and without a 
 text is parsed strictly (the ``wire`` fixture): no NaN or Infinity."""
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 
 import numpy as np
 import pytest
 
-from app import config as cfg
-from app.gate import TrainingGate
-from app.mnist_data import MnistData
-from app.models import ModelStore
-from app.outbox import Outbox
-from app.protocol import decode_frame
-from app.session import Session
-from app.settings import Settings
 from engine import data as toysets
 from engine.network import Network
-from tests.sessions import XOR, configure
+from tests.sessions import XOR, SessionByHand, configure
 
 
 # -- hello ---------------------------------------------------------------------------------------
@@ -116,28 +106,14 @@ def test_no_metrics_or_snapshot_of_the_running_network_come_after_the_pause_ack(
     """Replies go out before published messages, so metrics published while running and still
     unsent when the sender took the pause's ack went out after it, and the page showed the run
     as running again. Here the sender takes its batch at that moment, every time."""
-    settings = Settings.from_env({"NNPLAY_MODELS_DIR": str(tmp_path / "models")})
-    loop = asyncio.new_event_loop()
-    try:
-        outbox = Outbox(loop)
-        session = Session(settings, MnistData(tmp_path / "mnist"), ModelStore(tmp_path / "models"), outbox,
-                          TrainingGate(1))
-        session._build(cfg.normalise(cfg.DEFAULT, {"n_samples": 100}, settings))
-        session.running = True
-        session._train_one_step()
-        session.report.refresh()   # the running network's metrics and snapshot, not sent yet
-        batches, refresh = [], session.report.refresh
-
-        def sender_takes_a_batch_first(evaluate=False):
-            batches.append(loop.run_until_complete(outbox.take()))
-            refresh(evaluate)
-
-        monkeypatch.setattr(session.report, "refresh", sender_takes_a_batch_first)
-        session._cmd_pause({"type": "pause", "id": "p"})
-        batches.append(loop.run_until_complete(outbox.take()))
-    finally:
-        loop.close()
-    sent = [json.loads(m) if isinstance(m, str) else decode_frame(m) for batch in batches for _, m in batch]
+    with SessionByHand(tmp_path, {"n_samples": 100}) as by_hand:
+        by_hand.session.running = True
+        by_hand.session._train_one_step()
+        by_hand.session.report.refresh()   # the running network's metrics and snapshot, not sent yet
+        by_hand.sender_takes_a_batch_before(monkeypatch, "refresh")
+        by_hand.session._cmd_pause({"type": "pause", "id": "p"})
+        by_hand.take()
+    sent = by_hand.sent()
     ack = next(m for m in sent if m.get("id") == "p")
     assert [(m["type"], m.get("running")) for m in sent[sent.index(ack) + 1:]] == [("metrics", False),
                                                                                    ("snapshot", None)]
