@@ -135,3 +135,32 @@ def test_conv_layers_that_cannot_work_are_refused_on_the_page(page):
     expect(train).to_be_enabled()
     assert sum("configure" in str(s) for s in sent) == configures, "a refused value was sent"
     assert configures >= 1   # the frames were seen at all
+
+
+def test_the_keyboard_walks_the_maps_and_neurons_and_enter_shows_one(page):
+    """Without a mouse: Tab to the network view, arrows move between maps and layers (a live region
+    says where), Enter opens the same kernels and drawing a click opens."""
+    open_page(page)
+    draw(page, THREE)
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "3", timeout=10_000)
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('#net canvas')"):
+            break
+    else:
+        raise AssertionError("Tab never reached the network view")
+    said = page.locator("#net [aria-live]")
+    page.keyboard.press("ArrowDown")                  # the first key puts the ring on layer 1's first map
+    expect(said).to_have_text("layer 1 (conv), map 0")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")                 # past the pool, to the second conv layer
+    page.keyboard.press("ArrowDown")
+    expect(said).to_have_text("layer 3 (conv), map 2")   # numbered as the neuron panel numbers them
+    page.keyboard.press("Enter")
+    expect(page.locator("#neuron-title")).to_contain_text("Layer 3 (conv 5×5), map 2")
+    expect(page.locator("#neuron-image-caption")).to_contain_text("one per input channel")
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")                 # pool, then the dense layer after the flatten
+    expect(said).to_contain_text("layer 6, neuron")
+    assert page.evaluate("document.activeElement.matches('#net canvas')")

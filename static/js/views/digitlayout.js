@@ -134,3 +134,22 @@ export function hitTest(layout, px, py, sizes) {
   }
   return null;
 }
+
+// The keyboard's next item from `item` ({layer, index} or null) for `key`: ↑ ↓ within a layer's maps
+// or neurons, ← → to the previous or next drawn layer (at the same relative place), Home / End to
+// a layer's first or last. Null when the key does not move. sizes[l]: layer l's values.
+export function keyMove(layout, sizes, item, key) {
+  const layers = layout.columns.map((c, l) => l).filter((l) => l > 0 && layout.columns[l].kind !== "alias");
+  const count = (l) => (layout.columns[l].kind === "maps" ? layout.columns[l].shape[2] : sizes[l]);
+  if (!item) return ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End"].includes(key)
+    ? { layer: layers[0], index: 0 } : null;
+  const { layer, index } = item, n = count(layer), at = layers.indexOf(layer);
+  if (key === "ArrowUp") return { layer, index: Math.max(index - 1, 0) };
+  if (key === "ArrowDown") return { layer, index: Math.min(index + 1, n - 1) };
+  if (key === "Home") return { layer, index: 0 };
+  if (key === "End") return { layer, index: n - 1 };
+  if (key !== "ArrowLeft" && key !== "ArrowRight") return null;
+  const next = layers[Math.min(Math.max(at + (key === "ArrowRight" ? 1 : -1), 0), layers.length - 1)];
+  const m = count(next);
+  return { layer: next, index: Math.min(Math.floor(((index + 0.5) / n) * m), m - 1) };
+}

@@ -3,6 +3,8 @@
 // neuron as a cell, the ten outputs; and lines (views/digitedges.js): into each dense layer the
 // strongest contributions a_i · w_ij (orange excites, blue inhibits), into a selected conv map its
 // input channels' contributions. Clicking a map or a neuron selects it: onSelect({layer, index}).
+// From the keyboard: Tab to the canvas, arrows walk the maps and neurons (a ring shows where, a live
+// region says what), Enter selects.
 // Where everything goes: views/digitlayout.js.
 // createDigitNet(element, {height, onSelect})
 //   -> {update({net, activations, selected}), destroy()}
@@ -11,7 +13,7 @@
 // per layer, the input first, or null; selected: {layer (1-based), index (neuron or channel)} or null.
 import { fitCanvas, frameScheduler } from "../frame.js";
 import { NEG, POS } from "./colors.js";
-import { centre, columnOf, hitTest, layoutOf, tileAt, unitCentre } from "./digitlayout.js";
+import { centre, columnOf, hitTest, keyMove, layoutOf, tileAt, unitCentre } from "./digitlayout.js";
 import { computeEdges } from "./digitedges.js";
 import { OFF, litRGB, paintMaps, peak } from "./featuremaps.js";
 import { paintGrey } from "./grey.js";
@@ -32,7 +34,15 @@ export function createDigitNet(element, options = {}) {
   const { height = 400, onSelect = () => {} } = options;
   const canvas = document.createElement("canvas");
   canvas.className = "digitnet-canvas";
-  element.append(canvas);
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-roledescription", "network view");
+  canvas.setAttribute("aria-label", "the network's layers: arrow keys move between maps and neurons, Enter shows one");
+  const said = document.createElement("p");
+  said.className = "sr-only";
+  said.setAttribute("aria-live", "polite");
+  element.append(canvas, said);
+  let focused = null, byKeys = false;   // the keyboard's item, and whether its ring shows
   let state = { net: null, activations: null, selected: null };
   let layout = null, edges = null, edgesStale = false, hover = null, ctx = null, sized = "";
   const tile = document.createElement("canvas"); // the input image, drawn scaled up
@@ -186,6 +196,7 @@ export function createDigitNet(element, options = {}) {
     layout.columns.forEach((c, l) => { if (c.kind !== "alias") drawColumn(c, l); });
     drawMark(hover, "#ffffff88");
     drawMark(state.selected, "#ffffff");
+    if (byKeys && document.activeElement === canvas) drawMark(focused, "#ffd166");
     drawCaptions();
   }
   const scheduler = frameScheduler(draw);
@@ -215,8 +226,28 @@ export function createDigitNet(element, options = {}) {
       scheduler.request();
     }
   }
+  function onKey(event) {
+    if (!layout || !state.net) return;
+    if (event.key === "Enter" && focused) {
+      onSelect(focused);
+      event.preventDefault();
+      return;
+    }
+    const next = keyMove(layout, sizes(), focused, event.key);
+    if (!next) return;
+    event.preventDefault();
+    focused = next;
+    byKeys = true;
+    said.textContent = describe(focused);
+    scheduler.request();
+  }
+  const onPointer = () => { byKeys = false; };
+  const onBlur = () => scheduler.request();
   canvas.addEventListener("click", onClick);
   canvas.addEventListener("mousemove", onMove);
+  canvas.addEventListener("keydown", onKey);
+  canvas.addEventListener("pointerdown", onPointer);
+  canvas.addEventListener("blur", onBlur);
   const resize = new ResizeObserver(() => scheduler.request());
   resize.observe(element);
 
@@ -224,7 +255,7 @@ export function createDigitNet(element, options = {}) {
     update(next) {
       const structural = next.net && next.net.layers !== state.net?.layers;
       state = { ...state, ...next };
-      if (structural) { layout = null; maps = []; painted = null; }
+      if (structural) { layout = null; maps = []; painted = null; focused = null; }
       if (["activations", "net", "selected"].some((k) => k in next)) edgesStale = true;
       scheduler.request();
     },
@@ -233,7 +264,11 @@ export function createDigitNet(element, options = {}) {
       resize.disconnect();
       canvas.removeEventListener("click", onClick);
       canvas.removeEventListener("mousemove", onMove);
+      canvas.removeEventListener("keydown", onKey);
+      canvas.removeEventListener("pointerdown", onPointer);
+      canvas.removeEventListener("blur", onBlur);
       canvas.remove();
+      said.remove();
     },
   };
 }
