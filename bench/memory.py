@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/memory.py [--seconds 20] [--sessions 32]
 
-For each of two shapes of "worst" it starts ``python -m app serve`` with the default limits
+For each of three shapes of "worst" it starts ``python -m app serve`` with the default limits
 (session_memory_mb, max_sessions; per-client limit raised, since every client is on this machine),
 opens ``--sessions`` WebSocket sessions (default: max_sessions), configures each with the
 configuration the server accepts that app/budget.py estimates highest, trains them all flat out
@@ -12,6 +12,7 @@ went, so that it holds the MNIST arrays (about 220 MB, shared by every session).
 
     widest   MNIST, Adam, the widest and deepest hidden layers accepted at batch 128
     batch    MNIST, Adam, two hidden layers of 256 at the largest batch accepted
+    conv     MNIST, Adam, the Digits page's conv layers (app/presets.py) at the largest batch accepted
 
 It prints the idle RSS, the peak, the peak per session next to the estimate, budget × sessions,
 and the RSS after the sessions left.
@@ -32,24 +33,38 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import budget  # noqa: E402
 from app.frames import EVALUATION_ROWS  # noqa: E402
+from app.presets import CNN_LAYERS  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from engine import spec  # noqa: E402
 from engine.optim import optimizer_class  # noqa: E402
 from load import ROOT, free_port, rss_mb, settle  # noqa: E402
 
-MNIST_SIZES = (784, 10)
+OUTPUT = {"type": "dense", "size": 10, "activation": "softmax"}
 
 
-def need(hidden: list[int], batch: int) -> int:
-    sizes = [MNIST_SIZES[0], *hidden, MNIST_SIZES[1]]
-    return budget.estimate(sizes, batch, len(optimizer_class("adam").ARRAYS), EVALUATION_ROWS)
+def plans(config: dict) -> list:
+    """engine.spec plans of an MNIST config: dense from "hidden", or conv from "layers"."""
+    if config.get("architecture") == "conv":
+        return spec.plan([28, 28, 1], [*config["layers"], OUTPUT])
+    return spec.plan([784], [*({"type": "dense", "size": n} for n in config["hidden"]), OUTPUT])
+
+
+def need(config: dict, batch: int) -> int:
+    return budget.estimate(plans(config), batch, len(optimizer_class("adam").ARRAYS), EVALUATION_ROWS)
+
+
+def largest_batch(config: dict, limit: int) -> int:
+    return max(b for b in range(1, 65537) if need(config, b) <= limit) if need(config, 1) <= limit else 1
 
 
 def worst_configs(settings: Settings) -> dict[str, dict]:
     limit = settings.session_memory_mb * budget.MB
-    widest = max(([w] * k for k in range(1, settings.max_layers + 1) for w in range(64, settings.max_width + 1, 64)
-                  if need([w] * k, 128) <= limit), key=lambda h: need(h, 128))
-    batch = max(b for b in range(1, 65537) if need([256, 256], b) <= limit) if need([256, 256], 1) <= limit else 1
-    return {"widest": {"hidden": widest, "batch_size": 128}, "batch": {"hidden": [256, 256], "batch_size": batch}}
+    widest = max(({"hidden": [w] * k} for k in range(1, settings.max_layers + 1)
+                  for w in range(64, settings.max_width + 1, 64) if need({"hidden": [w] * k}, 128) <= limit),
+                 key=lambda c: need(c, 128))
+    pair, conv = {"hidden": [256, 256]}, {"architecture": "conv", "layers": CNN_LAYERS}
+    return {"widest": {**widest, "batch_size": 128}, "batch": {**pair, "batch_size": largest_batch(pair, limit)},
+            "conv": {**conv, "batch_size": largest_batch(conv, limit)}}
 
 
 def peak_mb(pid: int) -> float:
@@ -105,10 +120,10 @@ async def measure(name: str, config: dict, sessions: int, seconds: float, settin
         finally:
             proc.kill()
             await proc.wait()
-    estimate = need(config["hidden"], config["batch_size"]) / budget.MB
+    estimate = need(config, config["batch_size"]) / budget.MB
     errors = [e for r in reports for e in r.get("errors", [])]
     trained = sum(1 for r in reports if r.get("steps"))
-    shape = "-".join(map(str, [784, *config["hidden"], 10]))
+    shape = budget.describe(plans(config))
     print(f"{name:<7} {shape} adam batch {config['batch_size']}: estimate {estimate:.0f} MB a session "
           f"(budget {settings.session_memory_mb} MB)")
     print(f"        {sessions} sessions, {trained} trained, {len(errors)} errors{': ' + errors[0] if errors else ''}")
