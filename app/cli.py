@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--layers", metavar="JSON", type=_layers,
                        help='MNIST only: train a conv network of these layers (the config field "layers", '
                             'docs/protocol.md), e.g. \'[{"type": "conv", "size": 5, "channels": 8}, {"type": "pool"}, '
-                            '{"type": "flatten"}]\' (the output layer is added)'),
+                            '{"type": "flatten"}]\' (the output layer is added)')
     predict = commands.add_parser("predict", help="read the digit in a picture")
     predict.add_argument("image", type=Path, help="a PNG (or JPEG, ...) of one handwritten digit")
     predict.add_argument("--model", metavar="NAME",
