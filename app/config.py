@@ -1,7 +1,7 @@
 """A session's ``config`` (docs/protocol.md): checked, completed, and turned into data and a network.
 
     normalise(current, patch, settings)  -> the complete config, or CommandError naming the field
-    build_data(config, settings, mnist)  -> TrainingData: the inputs as the network sees them
+    build_data(config, mnist_arrays)     -> TrainingData: the inputs as the network sees them
     network_plans(config, data)          -> engine.spec plans of its layers: shapes and weights, nothing built
     build_network(config, data)          -> a fresh Network, seeded by config["seed"]: dense from "hidden",
                                             or with architecture "conv" from "layers" (app/convnet.py)
@@ -83,15 +83,6 @@ def losses_for(output: str) -> tuple[str, ...]:
 def problems_for(output: str) -> tuple[str, ...]:
     """An output-only activation (softmax) shares one unit per class out: classification only."""
     return ("classification",) if activations.get(output).output_only else PROBLEMS
-
-
-def __getattr__(name: str):
-    """DATASETS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS and LOSSES, read live from the registries."""
-    lists = {"DATASETS": datasets, "HIDDEN_ACTIVATIONS": hidden_activations,
-             "OUTPUT_ACTIVATIONS": output_activations, "LOSSES": loss_names}
-    if name in lists:
-        return lists[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 DEFAULT = {

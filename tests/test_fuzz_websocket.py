@@ -81,9 +81,9 @@ def assert_errors_are_clear(errors: list[dict]) -> None:
 
 
 CONFIG_VALUES = {
-    "dataset": st.sampled_from(cfg.DATASETS), "hidden": st.lists(st.integers(-2, 40), max_size=5),
-    "activation": st.sampled_from(cfg.HIDDEN_ACTIVATIONS), "output": st.sampled_from(cfg.OUTPUT_ACTIVATIONS),
-    "loss": st.sampled_from(cfg.LOSSES), "n_samples": st.integers(0, 1000), "batch_size": st.integers(0, 100),
+    "dataset": st.sampled_from(cfg.datasets()), "hidden": st.lists(st.integers(-2, 40), max_size=5),
+    "activation": st.sampled_from(cfg.hidden_activations()), "output": st.sampled_from(cfg.output_activations()),
+    "loss": st.sampled_from(cfg.loss_names()), "n_samples": st.integers(0, 1000), "batch_size": st.integers(0, 100),
     "learning_rate": st.floats(0, 200), "features": st.lists(st.sampled_from(["x1", "x2", "x1x2", "sin_x1", "z"])),
 }
 configs = st.dictionaries(st.sampled_from(sorted(cfg.DEFAULT) + ["bogus"]), wild, max_size=4) | st.fixed_dictionaries(
