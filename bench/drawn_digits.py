@@ -2,10 +2,12 @@
 
     python bench/drawn_digits.py [--model engine/pretrained/digits.npz] [--split test] [--n 10000]
                                  [--seed 0] [--printed 5000] [--examples test-results/drawn_digits.png]
+                                 [--sizes 110 250] [--pens 8 26]
 
 builds the set (deterministic from the seed) and prints the model's accuracy on it, overall and
 per canvas style; then on --printed digits typed in held-out font families (bench/printed_digits.py,
-the same seed). One digit is redrawn in five steps:
+the same seed). --sizes and --pens draw the digits outside the set's ranges (smaller digits, thinner
+or fatter pens): a robustness check, not the set. One digit is redrawn in five steps:
 
     1. upscale the 28 × 28 digit ×UPSCALE (bilinear) and threshold it at INK_LEVEL: a binary shape
     2. thin the shape to a one-pixel skeleton (Zhang & Suen 1984, ``thin``) and cut off the
@@ -148,10 +150,10 @@ class Stroke:
     style: str
 
 
-def random_stroke(segments: np.ndarray, rng: np.random.Generator) -> Stroke:
-    """A random size, pen width, position and style that keep the drawing on the canvas."""
-    size = rng.uniform(*SIZE_RANGE)
-    pen_width = int(rng.integers(PEN_RANGE[0], PEN_RANGE[1] + 1))
+def random_stroke(segments: np.ndarray, rng: np.random.Generator, sizes=SIZE_RANGE, pens=PEN_RANGE) -> Stroke:
+    """A random size in ``sizes``, pen width in ``pens``, position and style that keep the drawing on the canvas."""
+    size = rng.uniform(*sizes)
+    pen_width = int(rng.integers(pens[0], pens[1] + 1))
     extent = np.ptp(segments.reshape(-1, 2), axis=0)  # (width, height) in skeleton pixels
     scale = size / max(extent.max(), 1.0)
     margin = pen_width / 2 + 2
@@ -182,15 +184,16 @@ def in_style(q: np.ndarray, style: str, rng: np.random.Generator):
     return Image.fromarray(rgba, "RGBA")
 
 
-def drawn_set(images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, list[Stroke]]:
+def drawn_set(images: np.ndarray, seed: int = 0, sizes=SIZE_RANGE, pens=PEN_RANGE) -> tuple[np.ndarray, list[Stroke]]:
     """MNIST images (n, 28, 28) uint8 → their redrawn, re-read versions (n, 784) float32 in [0, 1]
-    (engine.digits.to_mnist of each canvas) and how each was drawn. Deterministic from ``seed``."""
+    (engine.digits.to_mnist of each canvas) and how each was drawn, at sizes (longer side) and pen
+    widths in canvas pixels from the given ranges. Deterministic from ``seed``."""
     rng = np.random.default_rng(seed)
     X, strokes = np.empty((len(images), 784), np.float32), []
     for start in range(0, len(images), 1000):
         for i, skeleton in enumerate(skeletons(images[start:start + 1000]), start=start):
             segments = skeleton_segments(skeleton)
-            stroke = random_stroke(segments, rng)
+            stroke = random_stroke(segments, rng, sizes, pens)
             X[i] = digits.to_mnist(draw(segments, stroke, rng)).ravel()
             strokes.append(stroke)
     return X, strokes
@@ -246,16 +249,26 @@ def main():
                         help="MNIST folder (default: $NNPLAY_DATA_DIR, else ../shared/mnist beside the repo)")
     parser.add_argument("--examples", type=Path, default=None, help="also save a PNG of a few examples")
     parser.add_argument("--printed", type=int, default=5000, help="printed digits in held-out fonts (0: none)")
+    parser.add_argument("--sizes", type=int, nargs=2, default=SIZE_RANGE, metavar=("LOW", "HIGH"),
+                        help="longer side of the drawn digits, canvas px (the set: %(default)s)")
+    parser.add_argument("--pens", type=int, nargs=2, default=PEN_RANGE, metavar=("LOW", "HIGH"),
+                        help="pen widths, canvas px (the set: %(default)s)")
     args = parser.parse_args()
+    largest = CANVAS - args.pens[1] - 4  # the drawing, its pen and a 2 px margin on each side fit the canvas
+    if not 1 <= args.sizes[0] <= args.sizes[1] <= largest:
+        parser.error(f"--sizes={args.sizes} is out of range: LOW <= HIGH, from 1 to {largest} with pens up to {args.pens[1]} px")
+    if not 1 <= args.pens[0] <= args.pens[1] <= CANVAS // 4:
+        parser.error(f"--pens={args.pens} is out of range: LOW <= HIGH, from 1 to {CANVAS // 4}")
     images, labels = mnist.load(args.split, args.data_dir or mnist_dir())
     images, labels = images[:args.n], labels[:args.n]
     if args.examples:
         save_examples(args.examples, images, args.seed)
-    X, strokes = drawn_set(images, args.seed)
+    X, strokes = drawn_set(images, args.seed, args.sizes, args.pens)
     network, meta = modelfile.load(args.model)
     plain = network.accuracy(images.reshape(len(images), -1) / 255.0, labels)
     print(f"model {args.model} ({'-'.join(map(str, network.sizes))}, {len(network.layers)} layers)")
-    print(f"{len(images)} MNIST {args.split} digits, seed {args.seed}: plain accuracy {plain:.4f}")
+    print(f"{len(images)} MNIST {args.split} digits, seed {args.seed}: plain accuracy {plain:.4f}; "
+          f"drawn at sizes {args.sizes[0]}-{args.sizes[1]} px with pens of {args.pens[0]}-{args.pens[1]} px")
     for name, value in accuracy_by_style(network, X, labels, strokes).items():
         print(f"drawn accuracy, {name}: {value:.4f}")
     if args.printed:

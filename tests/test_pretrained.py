@@ -82,3 +82,16 @@ def test_a_drawn_digit_is_read_the_way_the_server_reads_it(model, test_set, draw
         canvas = drawn_digits.draw(segments, stroke, rng)
         x = digits.to_mnist(canvas).reshape(1, 784)
         assert network.classify(network.forward(x))[0] == 7, style
+
+
+def test_digits_can_be_drawn_outside_the_sets_ranges(test_set, drawn_digits):
+    """drawn_digits.py --sizes and --pens: every stroke within the ranges asked for; without them, the
+    set's own ranges (tests/test_pretrained_cnn.py checks that the whole set still scores what the
+    model file records)."""
+    images = test_set[0][:40]
+    X, strokes = drawn_digits.drawn_set(images, seed=3, sizes=(40, 60), pens=(18, 22))
+    assert all(40 <= s.size <= 60 and 18 <= s.pen_width <= 22 for s in strokes)
+    assert X.shape == (40, 784) and X.max() == 1.0
+    _, strokes = drawn_digits.drawn_set(images, seed=3)
+    (low, high), (thinnest, widest) = drawn_digits.SIZE_RANGE, drawn_digits.PEN_RANGE
+    assert all(low <= s.size <= high and thinnest <= s.pen_width <= widest for s in strokes)

@@ -164,3 +164,21 @@ def test_the_keyboard_walks_the_maps_and_neurons_and_enter_shows_one(page):
     page.keyboard.press("ArrowRight")                 # pool, then the dense layer after the flatten
     expect(said).to_contain_text("layer 6, neuron")
     assert page.evaluate("document.activeElement.matches('#net canvas')")
+
+
+def test_a_small_drawing_gets_a_hint_to_draw_bigger(page):
+    """Small digits are read less reliably (reader.js, SMALL_DRAWING): a finished small drawing is told
+    so; a big one, an empty pad and a small drawing that grows bigger are not."""
+    open_page(page)
+    hint = page.locator("#size-hint")
+    small_seven = [[(120, 120), (165, 120), (145, 150), (135, 170)]]   # 50 px + the 20 px pen
+    draw(page, small_seven)
+    expect(hint).to_be_visible()
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "7", timeout=10_000)
+    draw(page, [[(60, 40), (60, 250)]])        # a long stroke beside it: the drawing is big now
+    expect(hint).to_be_hidden()
+    page.click("#clear")
+    expect(hint).to_be_hidden()
+    draw(page, SEVEN)
+    expect(page.locator("#guess")).to_have_attribute("data-digit", "7", timeout=10_000)
+    expect(hint).to_be_hidden()

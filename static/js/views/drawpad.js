@@ -6,7 +6,8 @@
 // the pad (touch-action: none), and the coalesced events of a move (all the points the device
 // reported between two frames) go into the stroke, so a fast finger or pen draws a smooth line.
 // createDrawpad(element, {size, penWidth, ink, label, onChange(pad)})
-//   -> {update({disabled}), clear(), undo(), get empty(), grey(side), destroy()}
+//   -> {update({disabled}), clear(), undo(), get empty(), get drawing(), get extent(), grey(side), destroy()}
+//   extent: the longer side of the ink's bounding box, pen included, in pad units (0 when empty)
 import { fitCanvas, frameScheduler } from "../frame.js";
 
 export function createDrawpad(element, options = {}) {
@@ -116,6 +117,18 @@ export function createDrawpad(element, options = {}) {
       onChange(api);
     },
     get empty() { return strokes.length === 0; },
+    get drawing() { return activePointer !== null; },
+    get extent() {
+      if (!strokes.length) return 0;
+      let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const points of strokes) {
+        for (const [x, y] of points) {
+          left = Math.min(left, x); right = Math.max(right, x);
+          top = Math.min(top, y); bottom = Math.max(bottom, y);
+        }
+      }
+      return Math.max(right - left, bottom - top) + penWidth;
+    },
     // The drawing as grey levels at `side`×`side` pixels, 255 = ink: {width, height, pixels}.
     grey(side = size) {
       const off = document.createElement("canvas");
