@@ -111,6 +111,7 @@ def test_training_raises_accuracy_and_changes_the_weight_images(page, mnist_dir,
     train.click()
     wait_until(page,
         "() => parseFloat(document.querySelector('#accuracy').textContent) >= 85", timeout=60_000)
+    expect(page.locator("#accuracy-rows")).to_have_text("on 1,000 digits")   # scored live on a part of the test set
     draw(page, ZERO)
     page.check("input[name=reader][value=live]")
     expect(page.locator("#net-source")).to_contain_text("training here")
@@ -121,6 +122,7 @@ def test_training_raises_accuracy_and_changes_the_weight_images(page, mnist_dir,
     expect(train).to_have_text("▶ Train")
     after = float(page.locator("#accuracy").text_content().split()[0])
     assert before < 30 and after > before + 50, (before, after)
+    expect(page.locator("#accuracy-rows")).to_have_text("on 10,000 digits")  # the pause scores all of it
     assert canvas_png(page, weights) != before_png
     expect(page.locator(".gallery figure").first).to_be_visible(timeout=30_000)  # the evaluation frame
 

@@ -127,6 +127,8 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
     $("epoch").textContent = thousands(m.epoch);
     $("epoch-unit").textContent = plural(m.epoch, "epoch").replace(/^[\d,]+ /, "");
     $("accuracy").textContent = m.test_accuracy === null || m.test_accuracy === undefined ? "–" : `${(100 * m.test_accuracy).toFixed(1)} %`;
+    // While training, the server scores the first 1,000 test digits; after an epoch and on pause, all of them.
+    $("accuracy-rows").textContent = m.test_rows ? `on ${thousands(m.test_rows)} digits` : "";
     $("speed").textContent = m.samples_per_second ? formatCount(m.samples_per_second) : "–";
     $("elapsed").textContent = formatSeconds(trainedSeconds());
     if (m.running !== undefined) setRunning(m.running);
@@ -134,7 +136,8 @@ export function createTrainer(root, { schema, socket, onConfigured, onRunning })
     if (state.run.reachedAt === null && state.run.startedAt !== null && target !== null && m.test_accuracy >= target) {
       state.run.reachedAt = performance.now();
       const seconds = (state.run.reachedAt - state.run.startedAt) / 1000;
-      $("milestone").textContent = `${+(100 * target).toFixed(1)} % reached ${seconds.toFixed(1)} s after pressing Train`;
+      $("milestone").textContent = `${+(100 * target).toFixed(1)} % reached ${seconds.toFixed(1)} s after pressing Train`
+        + (m.test_rows ? ` (on ${thousands(m.test_rows)} test digits)` : "");
       $("milestone").dataset.seconds = seconds.toFixed(2);
     }
   }
