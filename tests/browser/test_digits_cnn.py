@@ -172,6 +172,15 @@ def test_a_small_drawing_gets_a_hint_to_draw_bigger(page):
     open_page(page)
     hint = page.locator("#size-hint")
     small_seven = [[(120, 120), (165, 120), (145, 150), (135, 170)]]   # 50 px + the 20 px pen
+    box = page.locator("#pad canvas").bounding_box()
+    page.mouse.move(box["x"] + 120, box["y"] + 120)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 150, box["y"] + 120, steps=4)       # small so far, but the stroke goes on
+    page.wait_for_timeout(200)
+    expect(hint).to_be_hidden()
+    page.mouse.up()
+    expect(hint).to_be_visible()
+    page.click("#clear")
     draw(page, small_seven)
     expect(hint).to_be_visible()
     expect(page.locator("#guess")).to_have_attribute("data-digit", "7", timeout=10_000)
